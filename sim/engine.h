@@ -29,6 +29,7 @@ struct sim_entity {
 #define SIM_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 sim_engine *sim_engine_new(void); /* transfer full */
+/* Frees the engine without touching pending events, so entities may be freed before it. */
 void sim_engine_free(sim_engine *eng);
 
 sim_time sim_now(const sim_engine *eng);

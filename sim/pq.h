@@ -58,8 +58,12 @@ static inline bool sim_event_pending(const sim_event *ev) { return ev->slot != S
 typedef struct sim_pq sim_pq;
 
 sim_pq *sim_pq_new(size_t capacity_hint); /* transfer full */
+/* Frees the queue; events still pending are left as they are (their owners may be gone). */
 void sim_pq_free(sim_pq *pq);
 size_t sim_pq_len(const sim_pq *pq);
+/* Bytes the queue itself holds (its struct and heap array, not the events), for memory
+ * reports: add sizeof(sim_event) per event for the cost of a pending event. */
+size_t sim_pq_memory(const sim_pq *pq);
 
 /* Inserts an idle event at time t with the next sequence number. */
 void sim_pq_push(sim_pq *pq, sim_event *ev, sim_time t);
