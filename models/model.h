@@ -21,6 +21,9 @@ typedef struct mdl_run {
    * write as CSV into `trace` (the first model to write adds the header); NULL: no tracing. */
   GPtrArray *trace_paths;
   GString *trace;
+  /* The CPU model's state, set once it is built (it is built first): other models slow VMs
+   * down through it (models/cpu.h, cpu_set_drag). */
+  struct cpu_state *cpu;
 } mdl_run;
 
 typedef struct mdl_ops {

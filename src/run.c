@@ -3,10 +3,11 @@
 #include "src/run.h"
 
 #include "models/cpu.h"
+#include "models/net.h"
 #include "sim/engine.h"
 
 /* Every model of a run, in the order they are built and sampled. */
-static const mdl_ops *const models[] = {&cpu_model};
+static const mdl_ops *const models[] = {&cpu_model, &net_model};
 enum { N_MODELS = G_N_ELEMENTS(models) };
 
 /* The sampler is the run's own entity: one event at each interval boundary and one at the end
@@ -61,6 +62,8 @@ gboolean run_scenario(const topo_scenario *scn, GPtrArray *trace_paths, met_tabl
       ok = FALSE;
       break;
     }
+    /* The CPU model is built first; the others slow VMs down through it. */
+    if (models[built] == &cpu_model) run.cpu = s.state[built];
   }
   if (ok) {
     /* The sampler's events are scheduled after the models' first events, so at an interval

@@ -1,0 +1,231 @@
+/* main.c — the nestsim command line: run, check and bench, each with its own GLib option
+ * table. Exit status: 0 ok, 1 the run failed (I/O, a model could not run), 2 bad input or
+ * usage. */
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "nestsim-config.h"
+#include "models/virt.h"
+#include "models/net.h"
+#include "src/bench.h"
+#include "src/met.h"
+#include "src/out.h"
+#include "src/run.h"
+#include "src/scn.h"
+#include "src/units.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+/* Prints a usage error the way GLib's option parser would and returns EXIT_USAGE. */
+static int usage_error(GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static int usage_error(GOptionContext *ctx, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
+  fprintf(stderr, "nestsim: %s\n\n%s", msg, help);
+  return EXIT_USAGE;
+}
+
+/* --set key=value pairs into a table for the loader; FALSE with a message when one is
+ * malformed. */
+static gboolean parse_sets(char **sets, GHashTable **out, GError **error) {
+  *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  for (char **s = sets; s && *s; s++) {
+    const char *eq = strchr(*s, '=');
+    if (!eq || eq == *s) {
+      g_set_error(error, SCN_ERROR, SCN_ERROR_INPUT,
+                  "--set '%s': expected name=value, for example --set nested_hosts=4", *s);
+      return FALSE;
+    }
+    g_hash_table_replace(*out, g_strndup(*s, (gsize)(eq - *s)), g_strdup(eq + 1));
+  }
+  return TRUE;
+}
+
+/* Loads a scenario and applies the command-line overrides common to run and check. */
+static topo_scenario *load(const char *path, char **sets, GError **error) {
+  g_autoptr(GHashTable) set = NULL;
+  if (!parse_sets(sets, &set, error)) return NULL;
+  scn_options opts = {.set = set};
+  return scn_load_file(path, &opts, error);
+}
+
+static int cmd_check(int argc, char **argv) {
+  g_auto(GStrv) sets = NULL;
+  GOptionEntry entries[] = {
+      {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set a scenario parameter", "NAME=VALUE"},
+      {NULL}};
+  g_autoptr(GOptionContext) ctx = g_option_context_new("SCENARIO");
+  g_option_context_set_summary(ctx,
+                               "Validates a scenario and prints its topology with totals per host "
+                               "and per layer (vCPUs per CPU, configured memory).");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_autoptr(GError) err = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return usage_error(ctx, "%s", err->message);
+  if (argc != 2) return usage_error(ctx, "check takes one scenario file");
+  g_autoptr(topo_scenario) scn = load(argv[1], sets, &err);
+  if (!scn) {
+    fprintf(stderr, "%s\n", err->message);
+    return EXIT_USAGE;
+  }
+  g_autoptr(GString) tree = g_string_new(NULL);
+  topo_print_tree(scn, tree);
+  fputs(tree->str, stdout);
+  /* What ESXi would refuse to power on (errors, with the fix) and requested CPU/MMU modes it
+   * would not give (warnings): the same check a run makes (models/virt.h). */
+  g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+  gboolean ok = virt_check_scenario(scn, errors, warnings);
+  for (guint i = 0; i < warnings->len; i++)
+    fprintf(stderr, "%s\n", (char *)g_ptr_array_index(warnings, i));
+  for (guint i = 0; i < errors->len; i++)
+    fprintf(stderr, "%s\n", (char *)g_ptr_array_index(errors, i));
+  return ok ? EXIT_OK : EXIT_USAGE;
+}
+
+/* The folder a run writes into when --out is not given: results/<scenario>/<seed>/. */
+static char *default_out_dir(const topo_scenario *scn) {
+  return g_strdup_printf("results/%s/%" G_GUINT64_FORMAT, scn->name, scn->seed);
+}
+
+static int cmd_run(int argc, char **argv) {
+  g_auto(GStrv) sets = NULL;
+  g_auto(GStrv) traces = NULL;
+  g_autofree char *seed_text = NULL, *duration_text = NULL, *out_dir = NULL, *format = NULL;
+  gboolean quiet = FALSE, stats = FALSE, all = FALSE;
+  GOptionEntry entries[] = {
+      {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_text, "Run seed (overrides the scenario's)", "N"},
+      {"duration", 0, 0, G_OPTION_ARG_STRING, &duration_text,
+       "Simulated time after warm-up, e.g. 10min", "T"},
+      {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set a scenario parameter", "NAME=VALUE"},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
+       "Results folder (default results/SCENARIO/SEED)", "DIR"},
+      {"format", 'f', 0, G_OPTION_ARG_STRING, &format, "Summary on stdout: table, json or csv",
+       "FMT"},
+      {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print no summary", NULL},
+      {"all", 'a', 0, G_OPTION_ARG_NONE, &all, "Include every vCPU in the summary table", NULL},
+      {"trace", 't', 0, G_OPTION_ARG_STRING_ARRAY, &traces,
+       "Write trace.csv for this entity (a path, or a prefix ending in /)", "PATH"},
+      {"stats", 0, 0, G_OPTION_ARG_NONE, &stats,
+       "Print events, wall time and peak memory to stderr", NULL},
+      {NULL}};
+  g_autoptr(GOptionContext) ctx = g_option_context_new("SCENARIO");
+  g_option_context_set_summary(ctx, "Runs a scenario and writes summary.json and metrics.csv.");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_autoptr(GError) err = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return usage_error(ctx, "%s", err->message);
+  if (argc != 2) return usage_error(ctx, "run takes one scenario file");
+
+  out_format fmt = OUT_TABLE;
+  if (format) {
+    if (!strcmp(format, "table")) fmt = OUT_TABLE;
+    else if (!strcmp(format, "json")) fmt = OUT_JSON;
+    else if (!strcmp(format, "csv")) fmt = OUT_CSV;
+    else return usage_error(ctx, "--format: expected table, json or csv, got \"%s\"", format);
+  }
+  guint64 seed = 0;
+  if (seed_text && !g_ascii_string_to_unsigned(seed_text, 10, 0, G_MAXUINT64, &seed, &err))
+    return usage_error(ctx, "--seed: expected an integer >= 0, got \"%s\"", seed_text);
+  double duration = 0;
+  if (duration_text) {
+    g_autofree char *why = NULL;
+    if (!unit_parse(UNIT_TIME, duration_text, &duration, &why) || duration < 1)
+      return usage_error(ctx, "--duration: %s, got \"%s\"", why ? why : "expected a time > 0",
+                         duration_text);
+  }
+
+  gint64 t0 = g_get_monotonic_time();
+  g_autoptr(topo_scenario) scn = load(argv[1], sets, &err);
+  if (!scn) {
+    fprintf(stderr, "%s\n", err->message);
+    return EXIT_USAGE;
+  }
+  if (seed_text) scn->seed = seed;
+  if (duration_text) scn->duration_ns = (gint64)duration;
+
+  g_autoptr(GPtrArray) trace_paths = g_ptr_array_new();
+  for (char **t = traces; t && *t; t++) g_ptr_array_add(trace_paths, *t);
+  g_autoptr(met_table) met = met_table_new();
+  run_result res = {0};
+  if (!run_scenario(scn, trace_paths, met, &res, &err)) {
+    fprintf(stderr, "%s\n", err->message);
+    return err->domain == SCN_ERROR ? EXIT_USAGE : EXIT_RUNTIME;
+  }
+  g_autoptr(GString) trace = res.trace;
+  gint64 t1 = g_get_monotonic_time();
+
+  out_run_info info = {
+      .scenario = scn->name,
+      .file = scn->file,
+      .seed = scn->seed,
+      .version = NESTSIM_VERSION,
+      .duration_ns = scn->duration_ns,
+      .warmup_ns = scn->warmup_ns,
+      .interval_ns = scn->interval_ns,
+      .events = res.events,
+  };
+  g_autofree char *dir = out_dir ? g_strdup(out_dir) : default_out_dir(scn);
+  g_autoptr(GHashTable) extra = g_hash_table_new(g_str_hash, g_str_equal);
+  if (trace) {
+    g_hash_table_insert(extra, "trace.csv", trace);
+  } else {
+    /* A trace left by an earlier run into this folder would not belong to this one. */
+    g_autofree char *stale = g_build_filename(dir, "trace.csv", NULL);
+    if (g_unlink(stale) != 0 && errno != ENOENT) {
+      fprintf(stderr, "nestsim: cannot remove %s: %s\n", stale, g_strerror(errno));
+      return EXIT_RUNTIME;
+    }
+  }
+  if (!out_write_dir(dir, &info, met, extra, &err)) {
+    fprintf(stderr, "nestsim: %s\n", err->message);
+    return EXIT_RUNTIME;
+  }
+  if (!quiet) out_print(stdout, fmt, &info, met, all);
+  if (stats) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double wall = (double)(t1 - t0) / 1e6;
+    fprintf(stderr, "stats: events=%" G_GUINT64_FORMAT " wall_s=%.3f events_per_s=%.0f max_rss_kb=%ld\n",
+            res.events, wall, wall > 0 ? (double)res.events / wall : 0.0, ru.ru_maxrss);
+  }
+  if (!quiet && fmt == OUT_TABLE) fprintf(stdout, "\nresults in %s/\n", dir);
+  return EXIT_OK;
+}
+
+static const char *const main_help =
+    "Commands:\n"
+    "  run SCENARIO     run a scenario, write results/<scenario>/<seed>/\n"
+    "  check SCENARIO   validate a scenario and print its topology with totals\n"
+    "  bench            benchmark the event queue (hold model)\n"
+    "\n"
+    "'nestsim COMMAND --help' describes a command's options.\n";
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "--version")) {
+    printf("nestsim %s\n", NESTSIM_VERSION);
+    return EXIT_OK;
+  }
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+      !strcmp(argv[1], "help")) {
+    printf("Usage: nestsim COMMAND [OPTION...]\n\n"
+           "nestsim simulates nested virtualized datacenters.\n\n%s", main_help);
+    return argc < 2 ? EXIT_USAGE : EXIT_OK;
+  }
+  /* Each command parses its own options; argv[0] becomes "nestsim COMMAND" in their help. */
+  g_autofree char *prog = g_strdup_printf("nestsim %s", argv[1]);
+  g_set_prgname(prog);
+  char *sub_argv0 = argv[1];
+  argv[1] = prog;
+  if (!strcmp(sub_argv0, "run")) return cmd_run(argc - 1, argv + 1);
+  if (!strcmp(sub_argv0, "check")) return cmd_check(argc - 1, argv + 1);
+  if (!strcmp(sub_argv0, "bench")) return bench_main(argc - 1, argv + 1);
+  fprintf(stderr, "nestsim: unknown command '%s'\n\n%s", sub_argv0, main_help);
+  return EXIT_USAGE;
+}

@@ -1,0 +1,1 @@
+LuaT -- a precompiled chunk, as luac writes it; scenarios must be text

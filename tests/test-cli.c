@@ -1,0 +1,251 @@
+/* test-cli.c — the nestsim command as a user meets it: exit statuses, golden transcripts of
+ * broken scenarios (tests/scenarios/bad/NAME.lua -> NAME.err) and of `check`, determinism of
+ * whole runs, and that a failed run writes nothing. Runs the built binary ($NESTSIM_BIN) in a
+ * scratch folder. Set NESTSIM_UPDATE_GOLDEN=1 to rewrite the golden files after a deliberate
+ * change (and review the diff). */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static const char *bin;
+static const char *root;
+
+typedef struct {
+  int status;
+  char *out;
+  char *err;
+} cli_result;
+
+static void cli_result_clear(cli_result *r) {
+  g_free(r->out);
+  g_free(r->err);
+}
+
+/* Runs nestsim with the given arguments (NULL-terminated) in `cwd`. */
+static cli_result cli(const char *cwd, ...) {
+  g_autoptr(GPtrArray) argv = g_ptr_array_new();
+  g_ptr_array_add(argv, (char *)bin);
+  va_list ap;
+  va_start(ap, cwd);
+  for (const char *a; (a = va_arg(ap, const char *));) g_ptr_array_add(argv, (char *)a);
+  va_end(ap);
+  g_ptr_array_add(argv, NULL);
+  cli_result r = {0};
+  int wait_status = 0;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = g_spawn_sync(cwd, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
+                             &r.err, &wait_status, &error);
+  g_assert_no_error(error);
+  g_assert_true(ok);
+  g_assert_true(WIFEXITED(wait_status));
+  r.status = WEXITSTATUS(wait_status);
+  return r;
+}
+
+static char *src_path(const char *rel) { return g_build_filename(root, rel, NULL); }
+
+static char *scratch(void) {
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp("nestsim-cli-XXXXXX", &error);
+  g_assert_no_error(error);
+  return dir;
+}
+
+/* Removes a scratch folder and everything below it. */
+static void rm_rf(const char *path) {
+  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+    GDir *d = g_dir_open(path, 0, NULL);
+    for (const char *n; d && (n = g_dir_read_name(d));) {
+      g_autofree char *p = g_build_filename(path, n, NULL);
+      rm_rf(p);
+    }
+    if (d) g_dir_close(d);
+    g_rmdir(path);
+  } else {
+    g_unlink(path);
+  }
+}
+
+static char *read_file(const char *path) {
+  char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_file_get_contents(path, &text, NULL, &error);
+  g_assert_no_error(error);
+  return text;
+}
+
+/* Compares text with a golden file, or rewrites it when NESTSIM_UPDATE_GOLDEN is set. */
+static void assert_golden(const char *golden_path, const char *text) {
+  if (g_getenv("NESTSIM_UPDATE_GOLDEN")) {
+    g_autoptr(GError) error = NULL;
+    g_file_set_contents(golden_path, text, -1, &error);
+    g_assert_no_error(error);
+    return;
+  }
+  g_autofree char *want = read_file(golden_path);
+  g_assert_cmpstr(text, ==, want);
+}
+
+static gboolean dir_is_empty(const char *path) {
+  GDir *d = g_dir_open(path, 0, NULL);
+  g_assert_nonnull(d);
+  gboolean empty = g_dir_read_name(d) == NULL;
+  g_dir_close(d);
+  return empty;
+}
+
+static void test_version(void) {
+  g_autofree char *cwd = scratch();
+  cli_result r = cli(cwd, "--version", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_assert_true(g_str_has_prefix(r.out, "nestsim "));
+  cli_result_clear(&r);
+  rm_rf(cwd);
+}
+
+static void test_usage(void) {
+  g_autofree char *cwd = scratch();
+  const char *cases[][3] = {
+      {"run", NULL, NULL},                 /* no scenario */
+      {"frobnicate", NULL, NULL},          /* no such command */
+      {"run", "--format=xml", "x.lua"},    /* bad option value */
+      {"run", "--no-such-option", "x.lua"} /* unknown option */
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    cli_result r = cli(cwd, cases[i][0], cases[i][1], cases[i][2], NULL);
+    g_assert_cmpint(r.status, ==, 2);
+    g_assert_true(strstr(r.err, "nestsim") != NULL);
+    cli_result_clear(&r);
+  }
+  g_assert_true(dir_is_empty(cwd));
+  rm_rf(cwd);
+}
+
+static void test_help(void) {
+  g_autofree char *cwd = scratch();
+  const char *cmds[] = {"run", "check", "bench"};
+  for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++) {
+    cli_result r = cli(cwd, cmds[i], "--help", NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    g_assert_true(strstr(r.out, "Usage:") != NULL);
+    cli_result_clear(&r);
+  }
+  rm_rf(cwd);
+}
+
+/* Every broken scenario gives exactly its golden message on stderr, exit status 2, nothing on
+ * stdout and no results folder. */
+static void test_bad_scenarios(void) {
+  g_autofree char *bad = src_path("tests/scenarios/bad");
+  GDir *d = g_dir_open(bad, 0, NULL);
+  g_assert_nonnull(d);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+  for (const char *n; (n = g_dir_read_name(d));)
+    if (g_str_has_suffix(n, ".lua")) g_ptr_array_add(names, g_strdup(n));
+  g_dir_close(d);
+  g_assert_cmpuint(names->len, >=, 10);
+  for (guint i = 0; i < names->len; i++) {
+    const char *n = names->pdata[i];
+    g_autofree char *cwd = scratch();
+    g_autofree char *lua = g_build_filename(bad, n, NULL);
+    g_autofree char *stem = g_strndup(n, strlen(n) - 4);
+    g_autofree char *err_file = g_strdup_printf("%s/%s.err", bad, stem);
+    /* The golden text names the file as given on the command line: run from the folder. */
+    g_autofree char *local = g_build_filename(cwd, n, NULL);
+    g_autofree char *text = read_file(lua);
+    g_file_set_contents(local, text, -1, NULL);
+    const char *extra = strstr(text, "-- args: --set ") ? strstr(text, "-- args: --set ") + 15 : NULL;
+    g_autofree char *set_arg = NULL;
+    if (extra) set_arg = g_strndup(extra, strcspn(extra, "\n"));
+    cli_result r = set_arg ? cli(cwd, "run", n, "--set", set_arg, NULL) : cli(cwd, "run", n, NULL);
+    g_test_message("%s: status %d", n, r.status);
+    g_assert_cmpint(r.status, ==, 2);
+    g_assert_cmpstr(r.out, ==, "");
+    assert_golden(err_file, r.err);
+    g_autofree char *results = g_build_filename(cwd, "results", NULL);
+    g_assert_false(g_file_test(results, G_FILE_TEST_EXISTS));
+    cli_result_clear(&r);
+    rm_rf(cwd);
+  }
+}
+
+static void test_check_golden(void) {
+  g_autofree char *cwd = scratch();
+  g_autofree char *lab = src_path("scenarios/nested-lab.lua");
+  g_autofree char *local = g_build_filename(cwd, "nested-lab.lua", NULL);
+  g_autofree char *text = read_file(lab);
+  g_file_set_contents(local, text, -1, NULL);
+  cli_result r = cli(cwd, "check", "nested-lab.lua", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_autofree char *golden = src_path("tests/scenarios/golden/nested-lab.check");
+  assert_golden(golden, r.out);
+  cli_result_clear(&r);
+  rm_rf(cwd);
+}
+
+/* Same scenario and seed give byte-identical files; another seed gives other draws. */
+static void test_determinism(void) {
+  g_autofree char *cwd = scratch();
+  g_autofree char *lab = src_path("scenarios/nested-lab.lua");
+  const char *dirs[] = {"a", "b", "c"};
+  const char *seeds[] = {"7", "7", "8"};
+  for (int i = 0; i < 3; i++) {
+    cli_result r = cli(cwd, "run", lab, "--duration", "60s", "--seed", seeds[i], "--quiet",
+                       "--out", dirs[i], NULL);
+    g_assert_cmpint(r.status, ==, 0);
+    cli_result_clear(&r);
+  }
+  const char *files[] = {"summary.json", "metrics.csv"};
+  for (int f = 0; f < 2; f++) {
+    g_autofree char *pa = g_build_filename(cwd, "a", files[f], NULL);
+    g_autofree char *pb = g_build_filename(cwd, "b", files[f], NULL);
+    g_autofree char *pc = g_build_filename(cwd, "c", files[f], NULL);
+    g_autofree char *ta = read_file(pa), *tb = read_file(pb), *tc = read_file(pc);
+    g_assert_cmpstr(ta, ==, tb);
+    g_assert_cmpstr(ta, !=, tc);
+  }
+  rm_rf(cwd);
+}
+
+/* A results folder that cannot be written is a clear error naming it, exit 1, and the default
+ * run writes results/<scenario>/<seed>/ with both files and no temporary leftovers. */
+static void test_results_folder(void) {
+  g_autofree char *cwd = scratch();
+  g_autofree char *lab = src_path("scenarios/nested-lab.lua");
+  g_autofree char *blocker = g_build_filename(cwd, "blocked", NULL);
+  g_file_set_contents(blocker, "not a folder", -1, NULL);
+  cli_result r = cli(cwd, "run", lab, "--duration", "10s", "--quiet", "--out", "blocked", NULL);
+  g_assert_cmpint(r.status, ==, 1);
+  g_assert_true(strstr(r.err, "blocked") != NULL);
+  cli_result_clear(&r);
+
+  r = cli(cwd, "run", lab, "--duration", "10s", "--quiet", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  cli_result_clear(&r);
+  g_autofree char *out = g_build_filename(cwd, "results", "nested-lab", "42", NULL);
+  GDir *d = g_dir_open(out, 0, NULL);
+  g_assert_nonnull(d);
+  int n = 0;
+  for (const char *name; (name = g_dir_read_name(d)); n++)
+    g_assert_true(!strcmp(name, "summary.json") || !strcmp(name, "metrics.csv"));
+  g_dir_close(d);
+  g_assert_cmpint(n, ==, 2);
+  rm_rf(cwd);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  bin = g_getenv("NESTSIM_BIN");
+  root = g_getenv("NESTSIM_SOURCE_ROOT");
+  g_assert_nonnull(bin);
+  g_assert_nonnull(root);
+  g_test_add_func("/cli/version/prints-name-and-version", test_version);
+  g_test_add_func("/cli/usage/bad-usage-exits-2-and-writes-nothing", test_usage);
+  g_test_add_func("/cli/help/every-command-has-help", test_help);
+  g_test_add_func("/cli/bad-input/golden-message-exit-2-nothing-written", test_bad_scenarios);
+  g_test_add_func("/cli/check/nested-lab-golden-tree", test_check_golden);
+  g_test_add_func("/cli/run/same-seed-byte-identical-other-seed-differs", test_determinism);
+  g_test_add_func("/cli/run/results-folder-errors-and-layout", test_results_folder);
+  return g_test_run();
+}
