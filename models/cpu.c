@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/virt.h"
 #include "sim/rng.h"
 #include "src/scn.h"
 
@@ -69,7 +70,7 @@
  * VM is over its limit) is part of %RDY in esxtop; IDLE is all of WAIT here, since no guest
  * blocks on I/O in this model. RUN + RDY + MLMTD + CSTP + WAIT is all of the time. */
 enum { ST_RUN, ST_RDY, ST_MLMTD, ST_CSTP, ST_WAIT, ST_N };
-enum { TAG_BURST_END, TAG_WAKE, TAG_TICK };
+enum { TAG_BURST_END, TAG_WAKE, TAG_TICK, TAG_EXIT };
 /* A tick's decision for one vCPU. */
 enum { PICK_NONE, PICK_SEL, PICK_CSTP, PICK_MLMTD, PICK_DEFER };
 
@@ -115,6 +116,13 @@ struct cpu_vc {
   sim_time done_at;   /* leaf with a job: completion time, or -1 */
   const topo_workload *wl; /* leaf: its VM's workload (NULL: idle), kept here for speed */
   gsl_rng *rng;       /* leaf with a random workload: its own stream */
+  /* issue 4, discrete overheads (see "Virtualization overhead" below): guest work left before
+   * the next exit, and while in_exit the exit's handling work left, both in bare-metal
+   * core-seconds; the exits' own stream, apart from the workload's so that both modes draw
+   * the same bursts. */
+  double to_exit, handling;
+  gsl_rng *exit_rng;
+  bool in_exit;
   sim_time trace_from;     /* traced: when the current assignment began */
   int64_t trace_exec;      /* traced: acc.exec then */
   int32_t free_pos;   /* CPUs: index in own->free, or -1 when something runs on it */
@@ -148,7 +156,13 @@ struct cpu_vm {
   double eff;         /* 1 - sum of drags (capped) */
   double drag[CPU_DRAG_N];
   double drag_ns[CPU_DRAG_N], drag_base[CPU_DRAG_N]; /* executing ns attributed to each */
+  double drag_prev[CPU_DRAG_N];                      /* ... at the last sample */
   bool dragged;
+  /* issue 4, discrete overheads: mean guest work between exits and the handling work of one
+   * exit (bare-metal core-seconds), and how the handling time splits among the four causes
+   * (CPU_DRAG_L0_EXIT .. CPU_DRAG_BT, summing to 1). */
+  bool discrete;
+  double exit_work, handle_work, vshare[CPU_DRAG_BT + 1];
   int jobs_left;
   sim_time done_at;   /* job: when its last part completed, or -1 */
   met_id met;
@@ -206,6 +220,7 @@ struct cpu_state {
   guint row_len;
   met_id col_used, col_run, col_rdy, col_mlmtd, col_cstp, col_wait, col_idle, col_util,
       col_exec, col_work, col_eff;
+  met_id col_attr[9]; /* issue 4: attr_keys, per VM */
 };
 
 typedef struct cpu_cand {
@@ -274,11 +289,23 @@ static void vc_sync(cpu_vc *v, sim_time now) {
   if (!v->exec) return;
   v->acc.exec += dt;
   cpu_vm *vm = v->vm;
+  double other = 0; /* executing ns taken by the causes in vm->drag */
   if (vm->dragged)
-    for (int c = 0; c < CPU_DRAG_N; c++) vm->drag_ns[c] += vm->drag[c] * (double)dt;
+    for (int c = 0; c < CPU_DRAG_N; c++) {
+      vm->drag_ns[c] += vm->drag[c] * (double)dt;
+      other += vm->drag[c] * (double)dt;
+    }
+  if (v->in_exit) {
+    /* Discrete overheads: all of this executing time (but what other causes take) handles
+     * the exit, split among its causes as the fluid model splits them. */
+    for (int c = 0; c <= CPU_DRAG_BT; c++) vm->drag_ns[c] += vm->vshare[c] * ((double)dt - other);
+    if (v->rate > 0) v->handling -= v->rate * (double)dt * 1e-9;
+    return;
+  }
   if (v->rate > 0) {
     double w = v->rate * (double)dt * 1e-9;
     v->remaining -= w;
+    v->to_exit -= w;
     for (cpu_vc *x = v; x; x = x->on) x->acc.work += w;
   }
 }
@@ -296,20 +323,34 @@ static cpu_vc *chain_top(cpu_vc *v) {
 
 /* A leaf's rate may have changed: recompute it and move its end-of-burst event. v must be
  * synced at `now`. */
+static void leaf_schedule(cpu_state *m, cpu_vc *v, sim_time now) {
+  /* The next thing to end: the exit being handled, the guest work before the next exit
+   * (discrete overheads), or the burst. */
+  double left = v->remaining;
+  int tag = TAG_BURST_END;
+  if (v->in_exit) {
+    left = v->handling;
+    tag = TAG_EXIT;
+  } else if (v->vm->discrete && v->to_exit < v->remaining) {
+    left = v->to_exit;
+    tag = TAG_EXIT;
+  }
+  double r = v->rate;
+  sim_time at = r > 0 && isfinite(left) ? ns_ceil(MAX(left, 0.0) / r) : SIM_TIME_NEVER;
+  if (at != SIM_TIME_NEVER && at <= SIM_TIME_NEVER - now) {
+    v->ev.tag = tag;
+    sim_reschedule(m->eng, &v->ev, now + at);
+  } else {
+    sim_cancel(m->eng, &v->ev);
+  }
+}
+
 static void leaf_refresh(cpu_state *m, cpu_vc *v, sim_time now) {
   double r = vc_rate(m, v);
   if (r == v->rate) return;
   v->rate = r;
   if (!v->demanding) return; /* in an idle gap: the pending event is the wake-up */
-  sim_time at = r > 0 && isfinite(v->remaining)
-                    ? ns_ceil(MAX(v->remaining, 0.0) / r)
-                    : SIM_TIME_NEVER;
-  if (at != SIM_TIME_NEVER && at <= SIM_TIME_NEVER - now) {
-    v->ev.tag = TAG_BURST_END;
-    sim_reschedule(m->eng, &v->ev, now + at);
-  } else {
-    sim_cancel(m->eng, &v->ev);
-  }
+  leaf_schedule(m, v, now);
 }
 
 /* Syncs every thread of t's core and the chains they carry: their speeds are about to change
@@ -931,6 +972,17 @@ static void vc_handle(sim_engine *eng, sim_entity *self, sim_event *ev) {
     return;
   }
   vc_sync(v, now);
+  if (ev->tag == TAG_EXIT) {
+    /* Discrete overheads: the guest reached its next exit, or the exit's handling is done. A
+     * rounded-up event time leaves a sub-ns overshoot in to_exit or handling: dropped. */
+    v->in_exit = !v->in_exit;
+    if (v->in_exit)
+      v->handling = v->vm->handle_work;
+    else
+      v->to_exit = gsl_ran_exponential(v->exit_rng, v->vm->exit_work);
+    leaf_schedule(m, v, now);
+    return;
+  }
   v->remaining = 0.0; /* the event was set for the rounded-up end of the burst */
   vc_demand_off(m, v, now);
   if (v->wl->kind == TOPO_WL_JOB) {
@@ -1059,6 +1111,123 @@ static gboolean check_topology(const topo_scenario *scn, GPtrArray *vms, GError 
   return FALSE;
 }
 
+/* ---- Virtualization overhead (issue 4) ----------------------------------------------------- */
+
+/* Every leaf VM (one with a workload) is slowed by the overhead of its mode and layer
+ * (models/virt.h). Only leaves: a nested hypervisor VM's executing time is spent running its
+ * guests, whose breakdown already contains the L1 handling of their exits (virt_compute
+ * charges it to the L2 VM), so a drag on the hypervisor VM as well would count it twice.
+ *
+ * Fluid (the default): the breakdown's four fractions become the VM's drags, a steady share
+ * of every executing second.
+ *
+ * Discrete (overhead_mode = "discrete"): each of the guest's exits is an event. While a leaf
+ * vCPU executes, guest work runs until its next exit — exponential work between exits, mean
+ * 1/lambda bare-metal seconds, drawn from the vCPU's own "#exits" stream — and then the exit's
+ * handling is consumed before guest work resumes. The handling of one exit is
+ * (1 - g) / (g lambda) of progress (g = the breakdown's guest fraction), so that on average a
+ * bare-metal second of work takes 1/g seconds of executing time exactly as in the fluid mode;
+ * the handling progresses at the vCPU's rate (hyper-threading and the layers below slow it as
+ * they slow the guest: its cost is cycles of the same host), which for a nested exit is L0's
+ * part, the reflection and L1's handler: L1's vCPU executes whenever the L2 vCPU does, by
+ * construction, so the handler never waits beyond what the L2 vCPU itself waits. lambda is the
+ * guest's own exit rate (hardware exits / exit multiplication, per bare-metal second); under
+ * binary translation, which has no exits, it is the rate of the events the VMM traps (every
+ * profile rate but TLB misses). TLB misses (10^4..10^6 per second) are too frequent to
+ * simulate one by one: their extra walk time rides with the exits, so its mean is the fluid
+ * one. */
+static double trap_rate(const virt_profile *p) {
+  return p->syscalls + p->page_faults + p->pt_updates + p->ctx_switches + p->io_exits +
+         p->interrupts + p->priv_ops;
+}
+
+static void overheads_setup(cpu_state *m) {
+  const topo_scenario *scn = m->run->scn;
+  static const cpu_drag causes[] = {CPU_DRAG_L0_EXIT, CPU_DRAG_L1_EXIT, CPU_DRAG_PAGE_WALK,
+                                    CPU_DRAG_BT};
+  for (size_t hi = 0; hi < m->nhost; hi++) {
+    cpu_host *h = &m->hosts[hi];
+    g_autoptr(GError) err = NULL;
+    g_autoptr(virt_cpu) vcpu = virt_cpu_for_host(h->t, &err);
+    if (!vcpu)
+      g_error("cpu.c: broken invariant: virt_check_scenario accepted host '%s' but its CPU "
+              "cannot be built: %s (check virt_cpu_for_host)", h->t->name, err->message);
+    for (int k = 0; k < h->vm_count; k++) {
+      cpu_vm *vm = &m->vms[h->vm_first + k];
+      const topo_vm *t = vm->t;
+      if (t->hypervisor || !t->workload) continue;
+      virt_profile prof;
+      const char *pname = t->workload->profile ? t->workload->profile : "cpu-only";
+      if (!virt_profile_preset(pname, &prof, &err))
+        g_error("cpu.c: broken invariant: %s: the loader let through %s (check scn.c's "
+                "profile names against virt_profile_preset_names)", t->where, err->message);
+      /* The scenario's own rates (src/topo.h, topo_workload.rates) replace the preset's. */
+      const char *const *fields = virt_profile_field_names();
+      for (guint i = 0; t->workload->rates && fields[i]; i++)
+        if (!isnan(t->workload->rates[i]) &&
+            !virt_profile_set(&prof, fields[i], t->workload->rates[i], &err))
+          g_error("cpu.c: broken invariant: %s: the loader let through %s", t->where,
+                  err->message);
+      g_autofree virt_layer *chain = g_new(virt_layer, t->layer);
+      guint n = virt_chain_of(t, chain);
+      virt_breakdown b;
+      if (!virt_compute(vcpu, h->t->name, chain, n, &prof, &b, &err))
+        g_error("cpu.c: broken invariant: virt_check_scenario accepted %s: %s", t->where,
+                err->message);
+      const double f[] = {b.l0_exit, b.l1_exit, b.page_walk, b.bt};
+      double over = 1.0 - b.guest;
+      double lambda = b.exit_multiplication > 0
+                          ? b.l0_exits_per_s / b.exit_multiplication / b.guest
+                          : trap_rate(&prof);
+      if (!scn->overhead_discrete || !(over > 0) || !(lambda > 0)) {
+        for (int c = 0; c < 4; c++)
+          if (f[c] > 0) cpu_set_drag(m, t, causes[c], f[c]);
+        continue;
+      }
+      vm->discrete = true;
+      vm->dragged = true;
+      vm->exit_work = 1.0 / lambda;
+      vm->handle_work = over / (b.guest * lambda);
+      for (int c = 0; c < 4; c++) vm->vshare[causes[c]] = f[c] / over;
+      for (int i = 0; i < vm->n; i++) {
+        cpu_vc *v = &vm->vcpus[i];
+        g_autofree char *stream =
+            g_strconcat(met_entity_path(m->run->met, v->met), "#exits", NULL);
+        v->exit_rng = sim_rng_new(m->run->seed, stream);
+        v->to_exit = gsl_ran_exponential(v->exit_rng, vm->exit_work);
+      }
+    }
+  }
+}
+
+/* The attribution of a VM's elapsed time over a span (issue 4), in percent of its vCPUs'
+ * total time (vCPUs x span), so that the nine values sum to 100 for every VM whatever its
+ * size: executing time split into guest work, L0 and L1 exit handling, extra page walks,
+ * binary translation and other drags (memory stalls, per-frame network work); then waiting
+ * (ready, max-limited, co-stopped at its own hypervisor), descheduled below (its hypervisor
+ * counted it running but a layer below did not run it: %RUN - executing time) and idle. A
+ * nested hypervisor VM carries no overhead drag of its own, so its "guest work" is the time it
+ * spends running its guests (their overheads are theirs). */
+static const char *const attr_keys[9] = {
+    "attr_guest_pct", "attr_l0_exit_pct", "attr_l1_exit_pct", "attr_page_walk_pct",
+    "attr_bt_pct",    "attr_other_pct",   "attr_wait_pct",    "attr_desched_pct",
+    "attr_idle_pct"};
+
+static void attr_of(const cpu_vm *vm, const cpu_acc *d, const double *drag_now,
+                    const double *drag_then, double span_ns, double out[9]) {
+  double k = 100.0 / (span_ns * vm->n), exec = (double)d->exec, dr[CPU_DRAG_N], sum = 0;
+  for (int c = 0; c < CPU_DRAG_N; c++) {
+    dr[c] = drag_now[c] - drag_then[c];
+    sum += dr[c];
+  }
+  out[0] = (exec - sum) * k;
+  for (int c = 0; c <= CPU_DRAG_BT; c++) out[1 + c] = dr[c] * k;
+  out[5] = (dr[CPU_DRAG_MEM_STALL] + dr[CPU_DRAG_NET]) * k;
+  out[6] = (double)(d->st[ST_RDY] + d->st[ST_MLMTD] + d->st[ST_CSTP]) * k;
+  out[7] = ((double)d->st[ST_RUN] - exec) * k;
+  out[8] = (double)d->st[ST_WAIT] * k;
+}
+
 static void register_columns(cpu_state *m) {
   met_table *t = m->run->met;
   m->col_used = met_column(t, "%USED");
@@ -1072,6 +1241,7 @@ static void register_columns(cpu_state *m) {
   m->col_exec = met_column(t, "exec_pct");
   m->col_work = met_column(t, "work_s");
   m->col_eff = met_column(t, "effective_pct");
+  for (int i = 0; i < 9; i++) m->col_attr[i] = met_column(t, attr_keys[i]);
 }
 
 static void *cpu_create(mdl_run *run, GError **error) {
@@ -1084,6 +1254,17 @@ static void *cpu_create(mdl_run *run, GError **error) {
     collect_vms(h->vms, order);
   }
   if (!check_topology(scn, order, error)) return NULL;
+  if (scn->overheads) {
+    /* A VM ESXi would refuse to power on fails the run, every such VM one line (the same
+     * check as `nestsim check`, virt_check_scenario). */
+    g_autoptr(GPtrArray) errs = g_ptr_array_new_with_free_func(g_free);
+    if (!virt_check_scenario(scn, errs, NULL)) {
+      g_ptr_array_add(errs, NULL);
+      g_autofree char *msg = g_strjoinv("\n", (char **)errs->pdata);
+      g_set_error_literal(error, SCN_ERROR, SCN_ERROR_INPUT, msg);
+      return NULL;
+    }
+  }
   for (guint i = 0; i < order->len; i++) {
     const topo_vm *vm = g_ptr_array_index(order, i);
     nvcpus += (size_t)vm->vcpus;
@@ -1233,6 +1414,7 @@ static void *cpu_create(mdl_run *run, GError **error) {
   }
   for (size_t i = 0; i < nsched; i++)
     if (m->scheds[i].has_budgets) sched_arm(m, &m->scheds[i], 0);
+  if (scn->overheads) overheads_setup(m);
 
   /* Workloads start last, in topology order, so that who gets a CPU first is deterministic.
    * A nested hypervisor VM's demand comes from its own scheduler; a workload given to it as
@@ -1354,6 +1536,10 @@ static void cpu_sample(void *self, sim_time since, sim_time now) {
       cpu_vals v = vals_of(&sum, span);
       row_clear(m);
       row_of(m, m->row, &v);
+      double attr[9];
+      attr_of(vm, &sum, vm->drag_ns, vm->drag_prev, span, attr);
+      for (int a = 0; a < 9; a++) m->row[m->col_attr[a]] = attr[a];
+      memcpy(vm->drag_prev, vm->drag_ns, sizeof vm->drag_prev);
       met_row(t, vm->met, now, m->row);
       for (int i = 0; i < vm->n; i++) {
         cpu_acc one = {0};
@@ -1437,6 +1623,9 @@ static void cpu_finish(void *self, sim_time now) {
     }
     cpu_vals vals = vals_of(&sum, span);
     set_summary(t, vm->met, &vals);
+    double attr[9];
+    attr_of(vm, &sum, vm->drag_ns, vm->drag_base, span, attr);
+    for (int a = 0; a < 9; a++) met_set_num(t, vm->met, attr_keys[a], attr[a]);
     if (!vm->own && vm->t->workload && vm->t->workload->kind == TOPO_WL_JOB)
       set_job(t, vm->met, vm->done_at, left);
     if (vm->dragged)
@@ -1453,6 +1642,7 @@ static void cpu_destroy(void *self) {
   for (size_t i = 0; i < m->nvc; i++) {
     sim_cancel(m->eng, &m->vcs[i].ev);
     if (m->vcs[i].rng) gsl_rng_free(m->vcs[i].rng);
+    if (m->vcs[i].exit_rng) gsl_rng_free(m->vcs[i].exit_rng);
   }
   for (size_t i = 0; i < m->nsched; i++) {
     cpu_sched *s = &m->scheds[i];

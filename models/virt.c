@@ -945,3 +945,132 @@ gboolean virt_compute(const virt_cpu *cpu, const char *host_name, const virt_lay
   virt_compute_resolved(cpu, modes, n, profile, out);
   return TRUE;
 }
+
+/* ========================================================================================== */
+/* Scenarios                                                                                  */
+
+virt_cpu *virt_cpu_for_host(const topo_host *h, GError **error)
+{
+  g_autoptr(GError) err = NULL;
+  g_autoptr(virt_cpu) cpu = virt_cpu_new(h->cpu_model ? h->cpu_model : virt_cpu_default_preset(),
+                                         &err);
+  /* The host's clock converts the preset's cycles into seconds: a CPU of the same generation
+   * at another clock takes the same cycles for an exit. An explicit ghz override still wins. */
+  if (cpu && h->hz > 0)
+    virt_cpu_set(cpu, "ghz", h->hz / 1e9, &err);
+  const topo_policy pol[] = {h->vt, h->ept, h->vmcs_shadowing};
+  const char *const pol_names[] = {"vt", "ept", "vmcs_shadowing"};
+  for (guint i = 0; cpu && !err && i < G_N_ELEMENTS(pol); i++)
+    if (pol[i] != TOPO_POLICY_DEFAULT)
+      virt_cpu_set(cpu, pol_names[i], pol[i] == TOPO_POLICY_ACCEPT ? 1.0 : 0.0, &err);
+  if (cpu && !err && h->cpu_overrides) {
+    /* In table order, so that the first bad override reported does not depend on hashing. */
+    for (const char *const *n = virt_cpu_param_names(); *n && !err; n++) {
+      const double *v = g_hash_table_lookup(h->cpu_overrides, *n);
+      if (v) virt_cpu_set(cpu, *n, *v, &err);
+    }
+  }
+  if (cpu && !err) virt_cpu_check(cpu, &err);
+  if (err) {
+    g_set_error(error, VIRT_ERROR, err->code, "host '%s': cpu: %s", h->name, err->message);
+    return NULL;
+  }
+  return g_steal_pointer(&cpu);
+}
+
+guint virt_chain_of(const topo_vm *vm, virt_layer *out)
+{
+  g_assert(vm->layer >= 1);
+  guint n = (guint)vm->layer;
+  guint i = n;
+  for (const topo_vm *x = vm; x; x = x->parent) {
+    g_assert(i > 0);
+    i--;
+    out[i] = (virt_layer){
+        .vm_name = x->name,
+        .mode = (virt_mode)x->cpu_mmu,
+        .guest_64bit = x->guest_64bit,
+        .runs_hypervisor = x->hypervisor != NULL,
+        .expose_hw_virt = x->expose_hw_virt,
+    };
+  }
+  g_assert(i == 0);
+  return n;
+}
+
+typedef struct check_ctx {
+  GPtrArray *errors, *warnings;
+  GHashTable *failed;    /* const topo_vm* that could not power on (set) */
+  GHashTable *notes_at;  /* const topo_vm* -> number of notes its own chain produced */
+  virt_cpu **cpus;       /* per host, NULL when the host's CPU could not be built */
+  const topo_scenario *scn;
+} check_ctx;
+
+static void check_vm(topo_vm *vm, void *user)
+{
+  check_ctx *c = user;
+  if (vm->parent && g_hash_table_contains(c->failed, vm->parent)) {
+    g_hash_table_add(c->failed, vm);
+    return;
+  }
+  guint hi = 0;
+  while (g_ptr_array_index(c->scn->hosts, hi) != vm->host) hi++;
+  const virt_cpu *cpu = c->cpus[hi];
+  if (!cpu) {
+    g_hash_table_add(c->failed, vm);
+    return;
+  }
+  g_autofree virt_layer *chain = g_new(virt_layer, vm->layer);
+  g_autofree virt_mode *modes = g_new(virt_mode, vm->layer);
+  guint n = virt_chain_of(vm, chain);
+  g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GError) err = NULL;
+  if (!virt_resolve(cpu, vm->host->name, chain, n, modes, notes, &err)) {
+    g_ptr_array_add(c->errors, g_strdup_printf("%s: %s", vm->where, err->message));
+    g_hash_table_add(c->failed, vm);
+    return;
+  }
+  /* The layers below produced the first notes already, when their own VMs were checked
+   * (parents come first): only the notes past the parent's count are about this VM. */
+  guint skip = vm->parent ? GPOINTER_TO_UINT(g_hash_table_lookup(c->notes_at, vm->parent)) : 0;
+  g_hash_table_insert(c->notes_at, vm, GUINT_TO_POINTER(notes->len));
+  /* The seed's first pitfall, before any guest trips on it: a nested hypervisor without
+   * exposed VT-x runs, but can give its guests binary translation only (errors above name
+   * each 64-bit guest that then cannot power on). */
+  if (vm->hypervisor && !vm->expose_hw_virt && c->warnings)
+    g_ptr_array_add(c->warnings,
+                    g_strdup_printf("%s: warning: vm '%s' runs a hypervisor but does not expose "
+                                    "hardware virtualization: its guests get binary translation "
+                                    "only and 64-bit guests cannot power on; set expose_hw_virt "
+                                    "= true on vm '%s'", vm->where, vm->name, vm->name));
+  for (guint i = skip; c->warnings && i < notes->len; i++)
+    g_ptr_array_add(c->warnings,
+                    g_strdup_printf("%s: warning: %s", vm->where,
+                                    (char *)g_ptr_array_index(notes, i)));
+}
+
+gboolean virt_check_scenario(const topo_scenario *scn, GPtrArray *errors, GPtrArray *warnings)
+{
+  guint before = errors->len;
+  check_ctx c = {
+      .errors = errors,
+      .warnings = warnings,
+      .failed = g_hash_table_new(NULL, NULL),
+      .notes_at = g_hash_table_new(NULL, NULL),
+      .cpus = g_new0(virt_cpu *, MAX(scn->hosts->len, 1)),
+      .scn = scn,
+  };
+  for (guint i = 0; i < scn->hosts->len; i++) {
+    const topo_host *h = g_ptr_array_index(scn->hosts, i);
+    g_autoptr(GError) err = NULL;
+    c.cpus[i] = virt_cpu_for_host(h, &err);
+    if (!c.cpus[i]) g_ptr_array_add(errors, g_strdup_printf("%s: %s", h->where, err->message));
+  }
+  topo_foreach_vm(scn, check_vm, &c);
+  for (guint i = 0; i < scn->hosts->len; i++)
+    if (c.cpus[i]) virt_cpu_free(c.cpus[i]);
+  g_free(c.cpus);
+  g_hash_table_unref(c.failed);
+  g_hash_table_unref(c.notes_at);
+  return errors->len == before;
+}

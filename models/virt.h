@@ -3,11 +3,11 @@
  * workload's event rates, how one second of the VM's executing time splits into guest work, L0
  * exit handling, nested-hypervisor exit handling, extra page-walk time and binary translation.
  *
- * Everything here is a pure function of its arguments: no engine, no topology, no global state
- * except constant preset tables. The CPU model calls it once per VM when it is built and turns
- * the fractions into drags (models/cpu.h, cpu_set_drag); the loader and `nestsim check` call
- * the validation half (virt_cpu_new / virt_cpu_set / virt_resolve) to reject a configuration
- * that ESXi would refuse to power on, with the fix in the message.
+ * Everything here is a pure function of its arguments: no engine, no global state except
+ * constant preset tables; only the last section reads a topology (src/topo.h). The CPU model
+ * calls it once per leaf VM when it is built and turns the fractions into drags (models/cpu.h,
+ * cpu_set_drag); the CPU model and `nestsim check` both call virt_check_scenario to reject a
+ * configuration that ESXi would refuse to power on, with the fix in the message.
  *
  * Units: costs are CPU cycles of the physical host; rates are events per second of bare-metal
  * execution of one vCPU's workload on that host. Every default number, its source and the
@@ -17,6 +17,8 @@
 #define NESTSIM_MODELS_VIRT_H
 
 #include <glib.h>
+
+#include "src/topo.h"
 
 /* ------------------------------------------------------------------------------------------
  * Errors: every bad input comes back as a GError in this domain; the message names the
@@ -170,5 +172,29 @@ gboolean virt_compute(const virt_cpu *cpu, const char *host_name, const virt_lay
  * otherwise. out: OUT. */
 void virt_compute_resolved(const virt_cpu *cpu, const virt_mode *modes, guint n,
                            const virt_profile *profile, virt_breakdown *out);
+
+/* ------------------------------------------------------------------------------------------
+ * Scenarios (issue 4): the bridge from a loaded topology to the functions above, shared by the
+ * CPU model (which turns breakdowns into drags) and `nestsim check` (which reports the
+ * configuration pitfalls), so that both see the same errors from one code path. */
+
+/* The CPU of host h as the model sees it: the preset h->cpu_model (the default when NULL), its
+ * vt / ept / vmcs_shadowing when the scenario set them, ghz = the host's clock, then every
+ * numeric override of h->cpu_overrides. transfer full; NULL with a VIRT_ERROR naming the host
+ * (a bad name or value the loader let through, or parameters inconsistent after overrides). */
+virt_cpu *virt_cpu_for_host(const topo_host *h, GError **error);
+
+/* The chain of vm, L1 first (virt_layer above). out: OUT, vm->layer entries whose strings
+ * borrow from the topology. Returns vm->layer. */
+guint virt_chain_of(const topo_vm *vm, virt_layer *out);
+
+/* Checks every VM of scn as ESXi would before powering it on: a CPU that cannot be built, a VM
+ * that cannot power on (a 64-bit guest or nested ESXi where only binary translation is
+ * available) or an unsupported expose_hw_virt become one line each in `errors` ("FILE:LINE:
+ * message", char*, transfer full), with the fix in the message; virt_resolve's notes (a
+ * requested mode the CPU cannot give) become lines "FILE:LINE: warning: note" in `warnings`
+ * (may be NULL). A VM under a
+ * hypervisor VM that already failed is not reported again. TRUE when no error was added. */
+gboolean virt_check_scenario(const topo_scenario *scn, GPtrArray *errors, GPtrArray *warnings);
 
 #endif

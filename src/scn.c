@@ -134,7 +134,7 @@ static const char *const cpu_cost_params[] = {
     "vmcs_access_cycles", "nested_switch_cycles", "backend_exits_per_io", NULL};
 static const char *const overhead_modes[] = {"fluid", "discrete", NULL};
 
-static const char *const cpu_mmu_names[] = {"automatic", "software", "hardware_cpu",
+static const char *const cpu_mmu_names[] = {"automatic", "software", "hw-cpu",
                                             "hardware", NULL};
 static const char *const costop_names[] = {"none", "strict", "relaxed", NULL};
 static const char *const dist_names[] = {"fixed", "exp", NULL};
@@ -150,7 +150,9 @@ static const double share_per_vcpu[] = {500, 1000, 2000};
 
 typedef enum {
   OBJ_SCENARIO, OBJ_HOST, OBJ_VM, OBJ_HV, OBJ_WORKLOAD, OBJ_NIC, OBJ_VNIC, OBJ_PORTGROUP, OBJ_DVPORTGROUP,
-  OBJ_VSWITCH, OBJ_DVSWITCH, OBJ_DATASTORE
+  OBJ_VSWITCH, OBJ_DVSWITCH, OBJ_DATASTORE,
+  OBJ_EXTERNAL, OBJ_TRAFFIC, OBJ_RR, OBJ_NOISE, /* issue 5 */
+  OBJ_MEMWL, OBJ_DISK /* memory and storage (models/mem.c) */
 } obj_kind;
 
 /* A reference written in the scenario: an object, or a name / path string. */
@@ -174,7 +176,9 @@ typedef struct scn_obj {
   struct scn_obj *target; /* vnic: its port group */
   scn_ref on;         /* vm, vswitch */
   GArray *members;    /* dvswitch: scn_ref */
+  scn_ref from, to;   /* traffic, rr, noise (issue 5) */
   int state;          /* resolution of vm / vswitch / dvswitch */
+  GPtrArray *disks;   /* vm: its disk { } objects, whose `on` names their datastore */
 } scn_obj;
 
 typedef enum { LIMIT_NONE, LIMIT_INSTRUCTIONS, LIMIT_MEMORY } limit_kind;
@@ -203,6 +207,8 @@ typedef struct {
   GHashTable *dvs_by_name;
   GHashTable *vms_by_name;  /* name -> GPtrArray of scn_obj */
   GHashTable *vm_by_path;   /* path -> scn_obj attached there */
+  GPtrArray *externals, *traffic; /* issue 5: scn_obj*, in creation order */
+  GHashTable *ext_by_name;  /* issue 5: name -> first external scn_obj */
 
   topo_scenario *scn;
   char *scenario_where;     /* where scenario {} was called first */
@@ -484,7 +490,10 @@ static const char *kind_word(obj_kind k) {
       [OBJ_SCENARIO] = "scenario", [OBJ_HOST] = "host", [OBJ_VM] = "vm", [OBJ_HV] = "hypervisor",
       [OBJ_WORKLOAD] = "workload", [OBJ_NIC] = "nic", [OBJ_VNIC] = "vnic",
       [OBJ_PORTGROUP] = "portgroup", [OBJ_DVPORTGROUP] = "dvportgroup",
-      [OBJ_VSWITCH] = "vswitch", [OBJ_DVSWITCH] = "dvswitch", [OBJ_DATASTORE] = "datastore"};
+      [OBJ_VSWITCH] = "vswitch", [OBJ_DVSWITCH] = "dvswitch", [OBJ_DATASTORE] = "datastore",
+      [OBJ_EXTERNAL] = "external", [OBJ_TRAFFIC] = "traffic", [OBJ_RR] = "rr",
+      [OBJ_NOISE] = "noise",
+      [OBJ_MEMWL] = "mem", [OBJ_DISK] = "disk"};
   return words[k];
 }
 
@@ -528,6 +537,12 @@ static void free_topo(scn_obj *o) {
   case OBJ_VSWITCH: topo_vswitch_free(o->obj); break;
   case OBJ_DVSWITCH: topo_dvswitch_free(o->obj); break;
   case OBJ_DATASTORE: topo_datastore_free(o->obj); break;
+  case OBJ_MEMWL:
+  case OBJ_DISK: g_free(o->obj); break; /* plain values, copied into their VM */
+  case OBJ_EXTERNAL: topo_external_free(o->obj); break;
+  case OBJ_TRAFFIC:
+  case OBJ_RR:
+  case OBJ_NOISE: topo_traffic_free(o->obj); break;
   }
 }
 
@@ -538,10 +553,13 @@ static void obj_free(void *p) {
   g_free(o->name);
   g_free(o->where);
   ref_clear(&o->on);
+  ref_clear(&o->from);
+  ref_clear(&o->to);
   if (o->members) {
     for (guint i = 0; i < o->members->len; i++) ref_clear(&g_array_index(o->members, scn_ref, i));
     g_array_unref(o->members);
   }
+  if (o->disks) g_ptr_array_unref(o->disks);
   g_free(o);
 }
 
@@ -985,7 +1003,7 @@ static bool unique_among(ctor *k, GHashTable *seen, scn_obj *p) {
 }
 
 static const char *const scenario_keys[] = {"name", "duration", "warmup", "seed", "interval",
-                                            "overheads", "overhead_mode", NULL};
+                                            "overheads", "overhead_mode", "network", NULL};
 
 /* Scenario names name the results folder: a safe file name. */
 static bool valid_scenario_name(const char *s, size_t len) {
@@ -994,6 +1012,8 @@ static bool valid_scenario_name(const char *s, size_t len) {
     if (!g_ascii_isalnum(s[i]) && !strchr("._-", s[i])) return false;
   return true;
 }
+
+static void get_network(ctor *k, topo_scenario *scn); /* issue 5 */
 
 static int l_scenario(lua_State *L) {
   ctor k;
@@ -1051,6 +1071,7 @@ static int l_scenario(lua_State *L) {
   int mode; /* issue 4 */
   if (get_choice(&k, "overhead_mode", overhead_modes, false, &mode))
     scn->overhead_discrete = mode == 1;
+  get_network(&k, scn); /* issue 5 */
   ctor_end(&k, true);
   lua_pop(L, 1);
   return 0;
@@ -1058,7 +1079,8 @@ static int l_scenario(lua_State *L) {
 
 /* ---- Hypervisors and workloads: values, copied into each host or VM that uses them ---------- */
 
-static const char *const hv_keys[] = {"version", "quantum", "costop", "skew", NULL};
+static const char *const hv_keys[] = {"version", "quantum", "costop", "skew", "own_memory",
+                                      NULL};
 
 static const hv_default *hv_default_for(topo_hv_kind kind, const char *version) {
   for (size_t i = 0; i < G_N_ELEMENTS(hv_defaults); i++)
@@ -1141,19 +1163,55 @@ static int make_hypervisor(lua_State *L, topo_hv_kind kind) {
   if (get_choice(&k, "costop", costop_names, false, &choice)) hv->costop = (topo_cosched)choice;
   if (get_quantity(&k, "skew", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v))
     hv->skew_ns = (int64_t)v;
+  /* The memory the hypervisor keeps for itself (models/mem.c). */
+  if (get_quantity(&k, "own_memory", UNIT_BYTES, 1.0, NULL, Q_POSITIVE, false, &v))
+    hv->own_mem_bytes = (uint64_t)v;
   return ctor_end(&k, true);
 }
 
 static int l_esxi(lua_State *L) { return make_hypervisor(L, TOPO_HV_ESXI); }
 static int l_kvm(lua_State *L) { return make_hypervisor(L, TOPO_HV_KVM); }
 
-static const char *const cpu_wl_keys[] = {"util", "period", "dist", "per", "profile", NULL};
-static const char *const job_keys[] = {"work", "per", "profile", NULL};
+/* issue 4: event rates that override the profile's, the field names of models/virt.h's
+ * virt_profile in its order (tests/test-virt.c checks that every one loads). */
+#define WL_RATE_KEYS "syscalls", "page_faults", "pt_updates", "ctx_switches", "tlb_misses", \
+    "io_exits", "interrupts", "priv_ops"
+static const char *const wl_rates[] = {WL_RATE_KEYS, NULL};
+static const char *const cpu_wl_keys[] = {"util", "period", "dist", "per", "profile",
+                                          WL_RATE_KEYS, NULL};
+static const char *const job_keys[] = {"work", "per", "profile", WL_RATE_KEYS, NULL};
+
+/* issue 4: a per-event cost, count or rate of the overhead model: any finite number >= 0
+ * (virt.c checks the CPU's parameters against each other after loading). */
+static bool get_cost(ctor *k, const char *key, double *out) {
+  bool ok = false;
+  int t = field(k, key);
+  if (t != LUA_TNIL) {
+    double v = t == LUA_TNUMBER ? lua_tonumber(k->L, -1) : NAN;
+    if (isfinite(v) && v >= 0) {
+      *out = v;
+      ok = true;
+    } else {
+      invalid(k, key, "expected a number >= 0", -1);
+    }
+  }
+  lua_pop(k->L, 1);
+  return ok;
+}
 
 static void get_per_profile(ctor *k, topo_workload *w) {
   int choice;
   if (get_choice(k, "per", per_names, false, &choice)) w->per_vm = choice == 1;
   if (get_choice(k, "profile", profiles, false, &choice)) w->profile = g_strdup(profiles[choice]);
+  for (int i = 0; wl_rates[i]; i++) {
+    double x;
+    if (!get_cost(k, wl_rates[i], &x)) continue;
+    if (!w->rates) {
+      w->rates = g_new(double, G_N_ELEMENTS(wl_rates) - 1);
+      for (guint j = 0; j + 1 < G_N_ELEMENTS(wl_rates); j++) w->rates[j] = NAN;
+    }
+    w->rates[i] = x;
+  }
 }
 
 static int l_cpu(lua_State *L) {
@@ -1211,8 +1269,190 @@ static topo_workload *workload_copy(const topo_workload *src) {
   topo_workload *w = g_new(topo_workload, 1);
   *w = *src;
   w->profile = g_strdup(src->profile);
+  w->rates = src->rates ? g_memdup2(src->rates, (G_N_ELEMENTS(wl_rates) - 1) * sizeof(double))
+                        : NULL;
   w->where = g_strdup(src->where);
   return w;
+}
+
+/* ---- Memory and storage (models/mem.c, models/disk.c) ----------------------------------- */
+
+static const char *const mem_wl_keys[] = {"active", "footprint", "touched_rate", "share",
+                                          "compress", "preset", NULL};
+/* The presets of models/mem.c (mem_presets there says what each means). */
+static const char *const mem_preset_names[] = {"idle", "light", "medium", "heavy", NULL};
+static const char *const disk_keys[] = {"size", "datastore", "provisioning", "written", "iops",
+                                        NULL};
+static const char *const provisioning_names[] = {"thick", "thin", NULL};
+
+#define SHARE_OR_SIZE "expected a share of the VM's memory from 0 to 1, or a size such as \"2GB\""
+
+/* A share of the VM's memory (a number, or a bare number as text, in [0, 1]) into *frac, or a
+ * size ("2GB") into *bytes. */
+static void get_share_or_size(ctor *k, const char *key, double *frac, uint64_t *bytes) {
+  int t = field(k, key);
+  double x = NAN;
+  bool number = t == LUA_TNUMBER ||
+                (t == LUA_TSTRING && bare_number(lua_tostring(k->L, -1), &x));
+  if (t == LUA_TNUMBER) x = lua_tonumber(k->L, -1);
+  if (number) {
+    if (x >= 0 && x <= 1) *frac = x;
+    else invalid(k, key, SHARE_OR_SIZE, -1);
+  }
+  lua_pop(k->L, 1);
+  double v;
+  if (!number && t != LUA_TNIL &&
+      get_quantity(k, key, UNIT_BYTES, 1.0, SHARE_OR_SIZE, Q_NONNEG, false, &v))
+    *bytes = (uint64_t)v;
+}
+
+/* A fraction in [0, 1] (a number), left as it is when absent. */
+static void get_fraction(ctor *k, const char *key, const char *what, double *out) {
+  int t = field(k, key);
+  if (t != LUA_TNIL) {
+    double x = t == LUA_TNUMBER ? lua_tonumber(k->L, -1) : NAN;
+    if (x >= 0 && x <= 1) {
+      *out = x;
+    } else {
+      g_autofree char *e = g_strdup_printf("expected a number from 0 to 1 (%s)", what);
+      invalid(k, key, e, -1);
+    }
+  }
+  lua_pop(k->L, 1);
+}
+
+static int l_mem(lua_State *L) {
+  ctor k;
+  if (!ctor_begin(&k, L, OBJ_MEMWL, mem_wl_keys)) return ctor_end(&k, false);
+  g_free(k.o->label);
+  k.o->label = g_strdup("mem");
+  topo_memwl *w = g_new0(topo_memwl, 1);
+  k.o->obj = w;
+  *w = (topo_memwl){.set = true, .active_frac = -1, .footprint_frac = -1,
+                    .touched_rate_bps = -1, .share = -1, .compress = -1};
+  get_share_or_size(&k, "active", &w->active_frac, &w->active_bytes);
+  get_share_or_size(&k, "footprint", &w->footprint_frac, &w->footprint_bytes);
+  double v;
+  if (get_quantity(&k, "touched_rate", UNIT_BYTES, 1.0,
+                   "expected the bytes of its working set it touches per second of execution, "
+                   "such as \"64MB\"", Q_NONNEG, false, &v))
+    w->touched_rate_bps = v;
+  get_fraction(&k, "share", "the share of its pages page sharing can share", &w->share);
+  get_fraction(&k, "compress", "the share of its pages that compress to 2 KB", &w->compress);
+  int choice;
+  if (get_choice(&k, "preset", mem_preset_names, false, &choice))
+    g_strlcpy(w->preset, mem_preset_names[choice], sizeof w->preset);
+  return ctor_end(&k, true);
+}
+
+#define DATASTORE_EXPECTED "expected a datastore of the VM's host (datastore { } or its name)"
+
+static int l_disk(lua_State *L) {
+  ctor k;
+  if (!ctor_begin(&k, L, OBJ_DISK, disk_keys)) return ctor_end(&k, false);
+  topo_disk *d = g_new0(topo_disk, 1);
+  k.o->obj = d;
+  double v;
+  if (get_quantity(&k, "size", UNIT_BYTES, 1.0, NULL, Q_POSITIVE, true, &v))
+    d->size_bytes = (uint64_t)v;
+  int choice;
+  if (get_choice(&k, "provisioning", provisioning_names, false, &choice))
+    d->provisioning = choice ? TOPO_THIN : TOPO_THICK;
+  get_fraction(&k, "written", "the share of a thin disk written so far", &d->written_frac);
+  int t = field(&k, "written");
+  lua_pop(L, 1);
+  if (t != LUA_TNIL && d->provisioning != TOPO_THIN)
+    errorf(k.c, "%s: disk: invalid 'written': only a thin disk (provisioning = \"thin\") is "
+           "written bit by bit; a thick one takes its whole size", k.o->where);
+  t = field(&k, "iops");
+  if (t != LUA_TNIL) {
+    double x = t == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
+    if (x >= 0 && x < 1e9) d->iops = x;
+    else invalid(&k, "iops", "expected a number of I/Os per second >= 0", -1);
+  }
+  lua_pop(L, 1);
+  /* The datastore is found once the VM's host is known (resolve_disks). */
+  t = field(&k, "datastore");
+  if (t != LUA_TNIL) {
+    scn_obj *o = to_obj(L, -1);
+    size_t len = 0;
+    const char *s = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    if (o && o->kind == OBJ_DATASTORE) {
+      k.o->on.obj = o;
+      if (o->bad || !o->obj) k.o->bad = true;
+    } else if (s && valid_name(s, len)) {
+      k.o->on.name = g_strdup(s);
+    } else {
+      invalid(&k, "datastore", DATASTORE_EXPECTED, -1);
+    }
+  }
+  lua_pop(L, 1);
+  return ctor_end(&k, true);
+}
+
+/* A VM's memory settings: mem_reservation, mem_limit, mem_shares, balloon. */
+static void get_vm_memory(ctor *k, topo_vm *vm) {
+  lua_State *L = k->L;
+  double v;
+  if (get_quantity(k, "mem_reservation", UNIT_BYTES, 1.0, NULL, Q_NONNEG, false, &v)) {
+    if (v > (double)vm->memory_bytes) {
+      field(k, "mem_reservation");
+      invalid(k, "mem_reservation", "expected a size <= the VM's memory", -1);
+      lua_pop(L, 1);
+    } else {
+      vm->mem_reservation_bytes = (uint64_t)v;
+    }
+  }
+  int t = field(k, "mem_limit");
+  bool unlimited = t == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "unlimited");
+  lua_pop(L, 1);
+  if (!unlimited && get_quantity(k, "mem_limit", UNIT_BYTES, 1.0,
+                                 "expected a size such as \"8GB\" or \"unlimited\"", Q_POSITIVE,
+                                 false, &v)) {
+    if (v < (double)vm->mem_reservation_bytes) {
+      field(k, "mem_limit");
+      invalid(k, "mem_limit", "expected a size >= the memory reservation", -1);
+      lua_pop(L, 1);
+    } else {
+      vm->mem_limit_bytes = (uint64_t)v;
+    }
+  }
+  /* vSphere's memory shares: low / normal / high are 5 / 10 / 20 per MB of memory. */
+  t = field(k, "mem_shares");
+  if (t != LUA_TNIL) {
+    bool ok = false;
+    if (t == LUA_TNUMBER) {
+      double x = lua_tonumber(L, -1);
+      if (x > 0 && x < 1e15) vm->mem_shares = x, ok = true;
+    } else if (t == LUA_TSTRING) {
+      static const double per_mb[] = {5, 10, 20};
+      const char *s = lua_tostring(L, -1);
+      for (int i = 0; share_levels[i]; i++)
+        if (!strcmp(s, share_levels[i]))
+          vm->mem_shares = per_mb[i] * (double)vm->memory_bytes / (1024.0 * 1024.0), ok = true;
+    }
+    if (!ok)
+      invalid(k, "mem_shares", "expected a number > 0 or \"low\", \"normal\" or \"high\"", -1);
+  }
+  lua_pop(L, 1);
+  bool b;
+  if (get_bool(k, "balloon", &b)) vm->balloon = b ? 1 : -1;
+}
+
+/* A VM's memory workload against its size: the working set within the footprint within the
+ * memory. */
+static void check_vm_mem(ctor *k, topo_vm *vm) {
+  const topo_memwl *w = &vm->mem;
+  double m = (double)vm->memory_bytes;
+  double act = w->active_bytes ? (double)w->active_bytes : w->active_frac >= 0 ? w->active_frac * m : 0;
+  double foot = w->footprint_bytes ? (double)w->footprint_bytes
+                : w->footprint_frac >= 0 ? w->footprint_frac * m : m;
+  if (w->active_bytes > vm->memory_bytes || w->footprint_bytes > vm->memory_bytes)
+    errorf(k->c, "%s: %s: invalid 'workload': mem { } asks for more than the VM's memory",
+           k->o->where, k->o->label);
+  else if (foot < act)
+    errorf(k->c, "%s: %s: invalid 'workload': mem { } has a footprint smaller than its working "
+           "set (the guest touches its working set at least once)", k->o->where, k->o->label);
 }
 
 /* ---- Parts of hosts and VMs ----------------------------------------------------------------- */
@@ -1231,7 +1471,8 @@ static int l_nic(lua_State *L) {
   return ctor_end(&k, true);
 }
 
-static const char *const datastore_keys[] = {"name", "capacity", "type", NULL};
+static const char *const datastore_keys[] = {"name", "capacity", "type", "latency", "spindles",
+                                             NULL};
 
 static int l_datastore(lua_State *L) {
   ctor k;
@@ -1246,6 +1487,11 @@ static int l_datastore(lua_State *L) {
   int choice = 0;
   get_choice(&k, "type", datastore_types, false, &choice);
   d->type = g_strdup(datastore_types[choice]);
+  /* Its latency model (models/disk.c): mean service time of one I/O, I/Os served at once. */
+  if (get_quantity(&k, "latency", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v))
+    d->service_s = v * 1e-9;
+  lua_Integer n;
+  if (get_int(&k, "spindles", 1, 1024, false, &n)) d->servers = (int)n;
   return ctor_end(&k, true);
 }
 
@@ -1294,7 +1540,8 @@ static int make_portgroup(lua_State *L, bool distributed) {
 static int l_portgroup(lua_State *L) { return make_portgroup(L, false); }
 static int l_dvportgroup(lua_State *L) { return make_portgroup(L, true); }
 
-static const char *const vnic_keys[] = {"name", "type", "mac", "portgroup", NULL};
+static const char *const vnic_keys[] = {"name", "type", "mac", "portgroup", "promiscuous",
+                                        "guest_mac", NULL};
 
 /* "00:50:56:01:02:03" (or with '-'): six hexadecimal pairs; stored lower case with ':'. */
 static char *parse_mac(const char *s, size_t len) {
@@ -1337,6 +1584,18 @@ static int l_vnic(lua_State *L) {
     k.o->target = pg;
     n->portgroup = pg->obj;
   }
+  /* issue 5: what the guest does with the vNIC. */
+  bool b;
+  if (get_bool(&k, "promiscuous", &b)) n->promiscuous = b;
+  t = field(&k, "guest_mac");
+  if (t != LUA_TNIL) {
+    size_t len = 0;
+    const char *s = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    n->guest_mac = s ? parse_mac(s, len) : NULL;
+    if (!n->guest_mac)
+      invalid(&k, "guest_mac", "expected a MAC address such as \"02:00:00:00:00:01\"", -1);
+  }
+  lua_pop(L, 1);
   return ctor_end(&k, true);
 }
 
@@ -1351,24 +1610,6 @@ static const char *const host_cpu_keys[] = {
     "bt_ctxsw_cycles", "bt_io_cycles", "bt_intr_cycles", "bt_priv_cycles", "walk_refs_native",
     "walk_refs_2d", "walk_ref_cycles", "vmcs_accesses_per_exit", "vmcs_access_cycles",
     "nested_switch_cycles", "backend_exits_per_io", NULL};
-
-/* issue 4: a per-event cost or count of the overhead model: any finite number >= 0 (virt.c
- * checks the parameters against each other after loading). */
-static bool get_cost(ctor *k, const char *key, double *out) {
-  bool ok = false;
-  int t = field(k, key);
-  if (t != LUA_TNIL) {
-    double v = t == LUA_TNUMBER ? lua_tonumber(k->L, -1) : NAN;
-    if (isfinite(v) && v >= 0) {
-      *out = v;
-      ok = true;
-    } else {
-      invalid(k, key, "expected a number >= 0", -1);
-    }
-  }
-  lua_pop(k->L, 1);
-  return ok;
-}
 
 static void get_host_cpu(ctor *k, topo_host *h) {
   lua_State *L = k->L;
@@ -1478,7 +1719,8 @@ static int l_host(lua_State *L) {
 static const char *const vm_keys[] = {"name", "on", "vcpus", "cores_per_socket", "memory",
                                       "disk", "guest", "cpu_mmu", "expose_hw_virt", "shares",
                                       "reservation", "limit", "nics", "hypervisor",
-                                      "workload", NULL};
+                                      "workload", "mem_reservation", "mem_limit", "mem_shares",
+                                      "balloon", "disks", NULL};
 
 #define ON_EXPECTED "expected a host or a VM (from host { } or vm { }, or its name or path)"
 
@@ -1610,10 +1852,59 @@ static int l_vm(lua_State *L) {
   /* issue 4: a hypervisor (ESXi 5.x and later, KVM hosts here) runs only as a 64-bit guest,
    * whatever guest id the VM was given. */
   if (vm->hypervisor) vm->guest_64bit = true;
+  get_vm_memory(&k, vm);
+  /* workload: cpu { }, job { } or mem { }, or a list of a CPU workload and a mem { }. */
   o = NULL;
-  if (get_object(&k, "workload", 1u << OBJ_WORKLOAD, "expected cpu { } or job { }", false, &o) &&
-      o->obj)
-    vm->workload = workload_copy(o->obj);
+  const char *wl_expected = "expected cpu { }, job { } or mem { }, or a list of them (at most one "
+                            "of cpu { } and job { }, at most one mem { })";
+  g_autoptr(GPtrArray) wls = g_ptr_array_new();
+  int wt = field(&k, "workload");
+  bool wl_list = wt == LUA_TTABLE && !to_obj(L, -1);
+  lua_pop(L, 1);
+  if (wl_list) {
+    get_list(&k, "workload", ITEMS_OBJECTS, (1u << OBJ_WORKLOAD) | (1u << OBJ_MEMWL),
+             wl_expected, wls, NULL, NULL);
+  } else if (get_object(&k, "workload", (1u << OBJ_WORKLOAD) | (1u << OBJ_MEMWL), wl_expected,
+                        false, &o) && o->obj) {
+    g_ptr_array_add(wls, o);
+  }
+  int n_cpu = 0, n_mem = 0;
+  for (guint i = 0; i < wls->len; i++) {
+    scn_obj *w = wls->pdata[i];
+    if (w->kind == OBJ_MEMWL && n_mem++ == 0) vm->mem = *(topo_memwl *)w->obj;
+    else if (w->kind == OBJ_WORKLOAD && n_cpu++ == 0) vm->workload = workload_copy(w->obj);
+  }
+  if (n_cpu > 1 || n_mem > 1) {
+    field(&k, "workload");
+    invalid(&k, "workload", wl_expected, -1);
+    lua_pop(L, 1);
+  }
+  if (n_mem) check_vm_mem(&k, vm);
+  /* disks: the datastores are found once the VM's host is known (resolve_disks). */
+  g_autoptr(GPtrArray) disks = g_ptr_array_new();
+  if (get_list(&k, "disks", ITEMS_OBJECTS, 1u << OBJ_DISK, "expected a list of disk { }", disks,
+               NULL, NULL)) {
+    if (disks->len > TOPO_VM_MAX_DISKS) {
+      g_autofree char *e = g_strdup_printf("expected a list of at most %d disk { }",
+                                           TOPO_VM_MAX_DISKS);
+      field(&k, "disks");
+      invalid(&k, "disks", e, -1);
+      lua_pop(L, 1);
+    } else {
+      k.o->disks = g_ptr_array_new();
+      for (guint i = 0; i < disks->len; i++) {
+        scn_obj *p = disks->pdata[i];
+        if (!attach_part(&k, "disks", p)) continue;
+        vm->disks[vm->n_disks++] = *(topo_disk *)p->obj;
+        g_ptr_array_add(k.o->disks, p);
+      }
+    }
+    int dt = field(&k, "disk");
+    lua_pop(L, 1);
+    if (dt != LUA_TNIL)
+      errorf(c, "%s: %s: 'disk' and 'disks' both given: give the sizes in disks = { disk { } }",
+             k.o->where, k.o->label);
+  }
   g_ptr_array_add(c->vms, k.o);
   if (k.o->name) {
     GPtrArray *same = g_hash_table_lookup(c->vms_by_name, k.o->name);
@@ -1704,6 +1995,321 @@ static int l_dvswitch(lua_State *L) {
   return ctor_end(&k, true);
 }
 
+static char *name_hint(scn_ctx *c, const char *name);
+
+/* ---- Network: external machines and traffic (issue 5) ---------------------------------------- */
+
+static const char *const external_keys[] = {"name", "speed", "mac", "vlan", NULL};
+static const char *const traffic_keys[] = {"name", "from", "to", "rate", "frame", "pattern", "on",
+                                           "off", "start", "count", "size", NULL};
+static const char *const rr_keys[] = {"name", "from", "to", "rate", "size", "pattern", "start",
+                                      "count", NULL};
+static const char *const noise_keys[] = {"name", "from", "rate", "frame", "pattern", "start",
+                                         "count", NULL};
+static const char *const pattern_names[] = {"constant", "poisson", "onoff", NULL};
+static const char *const pattern_names_no_onoff[] = {"constant", "poisson", NULL};
+static const char *const limit_policies[] = {"allow", "drop", NULL};
+static const char *const network_keys[] = {"vmxnet3_frame", "e1000_frame", "queue",
+                                           "propagation", "pswitch_aging", "learn_aging",
+                                           "learn_limit", "learn_limit_policy", "flood_unknown",
+                                           NULL};
+/* The largest frame a flow may send: a jumbo frame of 9000 bytes of payload and more. */
+#define SCN_MAX_FRAME 65535
+#define END_EXPECTED "expected a VM, a vnic { }, an external { }, or its name or path"
+
+static int l_external(lua_State *L) {
+  ctor k;
+  if (!ctor_begin(&k, L, OBJ_EXTERNAL, external_keys)) return ctor_end(&k, false);
+  scn_ctx *c = k.c;
+  topo_external *x = g_new0(topo_external, 1);
+  k.o->obj = x;
+  x->where = g_strdup(k.o->where);
+  if (get_name(&k, true)) {
+    x->name = g_strdup(k.o->name);
+    scn_obj *first = g_hash_table_lookup(c->ext_by_name, k.o->name);
+    if (first)
+      errorf(c, "%s: %s: name already used by the external at %s", k.o->where, k.o->label,
+             first->where);
+    else
+      g_hash_table_insert(c->ext_by_name, k.o->name, k.o);
+  }
+  double v;
+  if (get_quantity(&k, "speed", UNIT_BITRATE, 1.0, NULL, Q_POSITIVE, true, &v)) x->speed_bps = v;
+  int t = field(&k, "mac");
+  if (t != LUA_TNIL) {
+    size_t len = 0;
+    const char *s = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    x->mac = s ? parse_mac(s, len) : NULL;
+    if (!x->mac) invalid(&k, "mac", "expected a MAC address such as \"00:50:56:01:02:03\"", -1);
+  }
+  lua_pop(L, 1);
+  lua_Integer vlan;
+  /* The access VLAN of its port on the physical switch: 0 untagged, or 1..4094. */
+  if (get_int(&k, "vlan", 0, 4094, false, &vlan)) x->vlan = (int)vlan;
+  g_ptr_array_add(c->externals, k.o);
+  return ctor_end(&k, true);
+}
+
+/* `from` / `to`: a VM (its first vNIC), a vNIC, an external machine, or a name or path to
+ * resolve once the script has run. */
+static void get_end(ctor *k, const char *key, scn_ref *out) {
+  int t = field(k, key);
+  if (t == LUA_TNIL) {
+    missing(k, key);
+  } else {
+    scn_obj *o = to_obj(k->L, -1);
+    size_t len = 0;
+    const char *s = t == LUA_TSTRING ? lua_tolstring(k->L, -1, &len) : NULL;
+    if (o && (o->kind == OBJ_VM || o->kind == OBJ_VNIC || o->kind == OBJ_EXTERNAL)) {
+      out->obj = o;
+      if (o->bad || !o->obj) k->o->bad = true;
+    } else if (s && valid_path(s, len)) {
+      out->name = g_strdup(s);
+    } else {
+      invalid(k, key, END_EXPECTED, -1);
+    }
+  }
+  lua_pop(k->L, 1);
+}
+
+/* A rate that is a plain count per second (transactions, frames): a number > 0. */
+static bool get_per_second(ctor *k, const char *key, const char *what, double *out) {
+  bool ok = false;
+  int t = field(k, key);
+  if (t == LUA_TNIL) {
+    missing(k, key);
+  } else {
+    double v = t == LUA_TNUMBER ? lua_tonumber(k->L, -1) : NAN;
+    if (isfinite(v) && v > 0) {
+      *out = v;
+      ok = true;
+    } else {
+      g_autofree char *e = g_strdup_printf("expected a number of %s per second > 0", what);
+      invalid(k, key, e, -1);
+    }
+  }
+  lua_pop(k->L, 1);
+  return ok;
+}
+
+/* A frame or message size in bytes, at most SCN_MAX_FRAME. */
+static bool get_frame(ctor *k, const char *key, bool required, uint32_t *out) {
+  double v;
+  if (!get_quantity(k, key, UNIT_BYTES, 1.0, NULL, Q_POSITIVE, required, &v)) return false;
+  if (v > SCN_MAX_FRAME) {
+    field(k, key);
+    invalid(k, key, "expected a size <= 65535 bytes (one frame)", -1);
+    lua_pop(k->L, 1);
+    return false;
+  }
+  *out = (uint32_t)v;
+  return true;
+}
+
+static int make_traffic(lua_State *L, obj_kind kind) {
+  const char *const *keys = kind == OBJ_TRAFFIC ? traffic_keys
+                            : kind == OBJ_RR    ? rr_keys
+                                                : noise_keys;
+  ctor k;
+  if (!ctor_begin(&k, L, kind, keys)) return ctor_end(&k, false);
+  scn_ctx *c = k.c;
+  topo_traffic *t = g_new0(topo_traffic, 1);
+  k.o->obj = t;
+  t->where = g_strdup(k.o->where);
+  t->kind = kind == OBJ_TRAFFIC ? TOPO_TRAFFIC_STREAM
+            : kind == OBJ_RR    ? TOPO_TRAFFIC_RR
+                                : TOPO_TRAFFIC_NOISE;
+  if (get_name(&k, false)) t->name = g_strdup(k.o->name);
+  get_end(&k, "from", &k.o->from);
+  if (kind != OBJ_NOISE) get_end(&k, "to", &k.o->to);
+  double v;
+  if (kind == OBJ_TRAFFIC) {
+    if (get_quantity(&k, "rate", UNIT_BITRATE, 1.0, NULL, Q_POSITIVE, true, &v)) t->rate = v;
+  } else {
+    get_per_second(&k, "rate", kind == OBJ_RR ? "transactions" : "frames", &t->rate);
+  }
+  /* Defaults: full-size Ethernet frames for a stream, ARP-sized ones (60 bytes before the
+   * frame check sequence) for noise. */
+  t->frame_bytes = kind == OBJ_NOISE ? 60 : 1500;
+  if (kind == OBJ_RR) get_frame(&k, "size", true, &t->frame_bytes);
+  else get_frame(&k, "frame", false, &t->frame_bytes);
+  int choice = 0;
+  if (get_choice(&k, "pattern", kind == OBJ_TRAFFIC ? pattern_names : pattern_names_no_onoff,
+                 false, &choice))
+    t->pattern = (topo_pattern)choice;
+  if (kind == OBJ_TRAFFIC) {
+    if (get_quantity(&k, "on", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v)) t->on_s = v * 1e-9;
+    if (get_quantity(&k, "off", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v)) t->off_s = v * 1e-9;
+    const char *onoff[] = {"on", "off"};
+    for (int i = 0; i < 2; i++) {
+      int ty = field(&k, onoff[i]);
+      lua_pop(L, 1);
+      if (t->pattern == TOPO_PATTERN_ONOFF && ty == LUA_TNIL)
+        errorf(c, "%s: %s: missing '%s' (the mean %s period, needed when pattern = \"onoff\")",
+               k.o->where, k.o->label, onoff[i], onoff[i]);
+    }
+    if (get_choice(&k, "size", dist_names, false, &choice)) t->exp_size = choice == 1;
+  }
+  if (get_quantity(&k, "start", UNIT_TIME, 1e9, NULL, Q_NONNEG, false, &v)) t->start_s = v * 1e-9;
+  lua_Integer n;
+  if (get_int(&k, "count", 0, LUA_MAXINTEGER, false, &n)) t->count = (uint64_t)n;
+  g_ptr_array_add(c->traffic, k.o);
+  return ctor_end(&k, true);
+}
+
+static int l_traffic(lua_State *L) { return make_traffic(L, OBJ_TRAFFIC); }
+static int l_rr(lua_State *L) { return make_traffic(L, OBJ_RR); }
+static int l_noise(lua_State *L) { return make_traffic(L, OBJ_NOISE); }
+
+/* scenario { network = { ... } }: the network model's parameters. */
+static void get_network(ctor *k, topo_scenario *scn) {
+  lua_State *L = k->L;
+  int t = field(k, "network");
+  if (t != LUA_TNIL && t != LUA_TTABLE) {
+    invalid(k, "network", "expected a table such as { queue = 1000 }", -1);
+  } else if (t == LUA_TTABLE) {
+    ctor sub = *k;
+    sub.t = lua_gettop(L);
+    sub.prefix = "network.";
+    sub.keys = network_keys;
+    topo_net_params *p = g_new(topo_net_params, 1);
+    *p = (topo_net_params){-1, -1, -1, -1, -1, -1, -1, -1, -1};
+    g_free(scn->network);
+    scn->network = p;
+    double v;
+    if (get_quantity(&sub, "vmxnet3_frame", UNIT_TIME, 1e9, NULL, Q_NONNEG, false, &v))
+      p->vmxnet3_frame_s = v * 1e-9;
+    if (get_quantity(&sub, "e1000_frame", UNIT_TIME, 1e9, NULL, Q_NONNEG, false, &v))
+      p->e1000_frame_s = v * 1e-9;
+    lua_Integer n;
+    if (get_int(&sub, "queue", 0, UINT32_MAX, false, &n)) p->queue_frames = n;
+    if (get_quantity(&sub, "propagation", UNIT_TIME, 1e9, NULL, Q_NONNEG, false, &v))
+      p->propagation_s = v * 1e-9;
+    if (get_quantity(&sub, "pswitch_aging", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v))
+      p->pswitch_aging_s = v * 1e-9;
+    if (get_quantity(&sub, "learn_aging", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v))
+      p->learn_aging_s = v * 1e-9;
+    if (get_int(&sub, "learn_limit", 1, UINT32_MAX, false, &n)) p->learn_limit = n;
+    int choice;
+    if (get_choice(&sub, "learn_limit_policy", limit_policies, false, &choice))
+      p->learn_limit_drop = choice;
+    bool b;
+    if (get_bool(&sub, "flood_unknown", &b)) p->flood_unknown = b;
+    check_keys(&sub);
+  }
+  lua_pop(L, 1);
+}
+
+/* Resolution of one end of a flow into *vnic or *ext; FALSE after reporting why, or silently
+ * when what it names had its own mistake reported. */
+static bool resolve_end(scn_ctx *c, scn_obj *o, const char *key, const scn_ref *r,
+                        topo_vnic **vnic, topo_external **ext) {
+  scn_obj *p = r->obj;
+  topo_vnic *v = NULL;
+  if (!p && r->name) {
+    const char *ref = r->name;
+    const char *slash = strrchr(ref, '/');
+    if (!slash) {
+      scn_obj *x = g_hash_table_lookup(c->ext_by_name, ref);
+      GPtrArray *same = g_hash_table_lookup(c->vms_by_name, ref);
+      guint nvm = 0;
+      scn_obj *one = NULL;
+      for (guint i = 0; same && i < same->len; i++)
+        if (((scn_obj *)same->pdata[i])->attached) nvm++, one = same->pdata[i];
+      guint n = (x ? 1 : 0) + nvm;
+      if (n == 0) {
+        g_autofree char *hint = name_hint(c, ref);
+        errorf(c, "%s: %s: invalid '%s': no VM or external named '%s'%s", o->where, o->label,
+               key, ref, hint);
+        return false;
+      }
+      if (n > 1) {
+        g_autofree char *eg = one ? g_strdup_printf(", such as '%s'", ((topo_vm *)one->obj)->path)
+                                  : g_strdup("");
+        errorf(c, "%s: %s: invalid '%s': '%s' names %u VMs and externals; give a path%s",
+               o->where, o->label, key, ref, n, eg);
+        return false;
+      }
+      p = x ? x : one;
+    } else {
+      /* A VM's path, or a VM's path (or unique name) and one of its vNICs. */
+      p = g_hash_table_lookup(c->vm_by_path, ref);
+      if (!p) {
+        g_autofree char *vm_ref = g_strndup(ref, (gsize)(slash - ref));
+        scn_obj *vo = g_hash_table_lookup(c->vm_by_path, vm_ref);
+        if (!vo && !strchr(vm_ref, '/')) {
+          GPtrArray *same = g_hash_table_lookup(c->vms_by_name, vm_ref);
+          if (same && same->len == 1 && ((scn_obj *)same->pdata[0])->attached)
+            vo = same->pdata[0];
+        }
+        topo_vm *vm = vo ? vo->obj : NULL;
+        for (guint i = 0; vm && i < vm->vnics->len; i++)
+          if (!strcmp(((topo_vnic *)vm->vnics->pdata[i])->name, slash + 1))
+            v = vm->vnics->pdata[i];
+        if (!v) {
+          errorf(c, "%s: %s: invalid '%s': no VM or vNIC at path '%s'", o->where, o->label, key,
+                 ref);
+          return false;
+        }
+      }
+    }
+  }
+  if (!v && (!p || p->bad || !p->obj)) return false;
+  if (!v && p->kind == OBJ_EXTERNAL) {
+    *ext = p->obj;
+    return true;
+  }
+  if (!v && p->kind == OBJ_VNIC) {
+    scn_obj *vo = p->owner;
+    if (!p->attached || !vo) {
+      errorf(c, "%s: %s: invalid '%s': %s belongs to no VM (list it in a vm's nics)", o->where,
+             o->label, key, p->label);
+      return false;
+    }
+    if (vo->state != RES_OK || !vo->attached) return false;
+    v = p->obj;
+  }
+  if (!v) {
+    if (p->state != RES_OK || !p->attached) return false;
+    topo_vm *vm = p->obj;
+    if (!vm->vnics->len) {
+      errorf(c, "%s: %s: invalid '%s': %s has no vnic (give it nics = { vnic { ... } })",
+             o->where, o->label, key, p->label);
+      return false;
+    }
+    v = vm->vnics->pdata[0];
+  }
+  *vnic = v;
+  return true;
+}
+
+/* Resolves both ends of every flow and names the unnamed ones after their kind and place
+ * ("traffic3": the third traffic { } of the script); names must be unique. */
+static void resolve_traffic(scn_ctx *c) {
+  g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, NULL);
+  guint count[3] = {0, 0, 0};
+  for (guint i = 0; i < c->traffic->len; i++) {
+    scn_obj *o = c->traffic->pdata[i];
+    topo_traffic *t = o->obj;
+    if (!t) continue;
+    count[t->kind]++;
+    if (!t->name) t->name = g_strdup_printf("%s%u", kind_word(o->kind), count[t->kind]);
+    scn_obj *first = g_hash_table_lookup(seen, t->name);
+    if (first)
+      errorf(c, "%s: %s: name '%s' already used by the %s at %s", o->where, o->label, t->name,
+             kind_word(first->kind), first->where);
+    else
+      g_hash_table_insert(seen, t->name, o);
+    if (o->bad) continue;
+    bool ok = resolve_end(c, o, "from", &o->from, &t->from_vnic, &t->from_ext);
+    if (t->kind != TOPO_TRAFFIC_NOISE)
+      ok = resolve_end(c, o, "to", &o->to, &t->to_vnic, &t->to_ext) && ok;
+    if (ok && t->kind != TOPO_TRAFFIC_NOISE &&
+        ((t->from_vnic && t->from_vnic == t->to_vnic) || (t->from_ext && t->from_ext == t->to_ext)))
+      errorf(c, "%s: %s: invalid 'to': it is the sender itself", o->where, o->label);
+  }
+}
+
 /* ---- param(name, default) ----------------------------------------------------------------- */
 
 /* Reads a scenario parameter: the --set override converted to the default's type, or the
@@ -1773,7 +2379,7 @@ static const char *const global_names[] = {
     "assert", "datastore", "dvportgroup", "dvswitch", "error", "esxi", "host", "ipairs",
     "job", "kvm", "math", "next", "nic", "pairs", "param", "pcall", "portgroup", "print",
     "scenario", "select", "string", "table", "tonumber", "tostring", "type", "utf8",
-    "vm", "vnic", "vswitch", "cpu", NULL};
+    "vm", "vnic", "vswitch", "cpu", "external", "noise", "rr", "traffic", "mem", "disk", NULL};
 
 static int strict_index(lua_State *L) {
   lua_pushvalue(L, 2);
@@ -1970,7 +2576,8 @@ static int open_sandbox(lua_State *L) {
       {"esxi", l_esxi}, {"kvm", l_kvm}, {"vm", l_vm}, {"vswitch", l_vswitch},
       {"portgroup", l_portgroup}, {"dvswitch", l_dvswitch}, {"dvportgroup", l_dvportgroup},
       {"nic", l_nic}, {"vnic", l_vnic}, {"datastore", l_datastore}, {"cpu", l_cpu},
-      {"job", l_job}, {"param", l_param}, {NULL, NULL}};
+      {"job", l_job}, {"param", l_param}, {"mem", l_mem}, {"disk", l_disk}, {"external", l_external}, {"traffic", l_traffic},
+      {"rr", l_rr}, {"noise", l_noise}, {NULL, NULL}};
   lua_pushvalue(L, base);
   luaL_setfuncs(L, funcs, 0);
   lua_pop(L, 1);
@@ -2187,6 +2794,37 @@ static void attach_vms(scn_ctx *c) {
       g_ptr_array_add(vm->parent ? vm->parent->vms : vm->host->vms, vm);
       o->attached = true;
     }
+}
+
+/* Finds the datastore of each disk of every attached VM among its physical host's. A nested
+ * host's VM keeps its disks inside its nested host's disks, so it names none. */
+static void resolve_disks(scn_ctx *c) {
+  for (guint i = 0; i < c->vms->len; i++) {
+    scn_obj *o = c->vms->pdata[i];
+    topo_vm *vm = o->obj;
+    if (!o->attached || !o->disks) continue;
+    for (guint j = 0; j < o->disks->len; j++) {
+      scn_obj *d = o->disks->pdata[j];
+      if (!d->on.obj && !d->on.name) continue;
+      if (vm->parent) {
+        errorf(c, "%s: disk: invalid 'datastore': %s runs on %s, so its disks live inside the "
+               "nested host's own disks; leave 'datastore' out", d->where, o->label,
+               vm->parent->name);
+        continue;
+      }
+      topo_datastore *found = NULL;
+      for (guint k = 0; vm->host->datastores && k < vm->host->datastores->len; k++) {
+        topo_datastore *ds = vm->host->datastores->pdata[k];
+        if (d->on.obj ? d->on.obj->obj == ds : !strcmp(ds->name, d->on.name)) found = ds;
+      }
+      if (!found)
+        errorf(c, "%s: disk: invalid 'datastore': %s is not a datastore of host '%s', where "
+               "%s runs", d->where, d->on.obj ? d->on.obj->label : d->on.name, vm->host->name,
+               o->label);
+      else
+        vm->disks[j].datastore = found;
+    }
+  }
 }
 
 /* Whether hypervisor `p` (a host or VM object) has a NIC (host) or vNIC (VM) of that name. */
@@ -2471,6 +3109,9 @@ static scn_ctx *ctx_new(const char *label, const char *file, const scn_options *
   c->dvs_by_name = g_hash_table_new(g_str_hash, g_str_equal);
   c->vms_by_name = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, ptr_array_free_cb);
   c->vm_by_path = g_hash_table_new(g_str_hash, g_str_equal);
+  c->externals = g_ptr_array_new();
+  c->traffic = g_ptr_array_new();
+  c->ext_by_name = g_hash_table_new(g_str_hash, g_str_equal);
   topo_scenario *scn = g_new0(topo_scenario, 1);
   scn->file = g_strdup(file);
   scn->name = name_from_label(label);
@@ -2489,6 +3130,9 @@ static void ctx_free(scn_ctx *c) {
   g_hash_table_unref(c->dvs_by_name);
   g_hash_table_unref(c->vms_by_name);
   g_hash_table_unref(c->vm_by_path);
+  g_hash_table_unref(c->ext_by_name);
+  g_ptr_array_unref(c->externals);
+  g_ptr_array_unref(c->traffic);
   g_ptr_array_unref(c->hosts);
   g_ptr_array_unref(c->vms);
   g_ptr_array_unref(c->vswitches);
@@ -2513,9 +3157,11 @@ static topo_scenario *finish(scn_ctx *c, GError **error) {
              c->label);
     resolve_all_vms(c);
     attach_vms(c);
+    resolve_disks(c);
     resolve_vswitches(c);
     resolve_dvswitches(c);
     check_vnics(c);
+    resolve_traffic(c); /* issue 5 */
     check_sets(c);
   }
   if (c->n_errors || c->fatal) {
@@ -2541,6 +3187,19 @@ static topo_scenario *finish(scn_ctx *c, GError **error) {
   for (guint i = 0; i < c->dvswitches->len; i++) {
     scn_obj *o = c->dvswitches->pdata[i];
     g_ptr_array_add(scn->dvswitches, o->obj);
+    o->attached = true;
+  }
+  /* issue 5: external machines and traffic. */
+  scn->externals = g_ptr_array_new();
+  scn->traffic = g_ptr_array_new();
+  for (guint i = 0; i < c->externals->len; i++) {
+    scn_obj *o = c->externals->pdata[i];
+    g_ptr_array_add(scn->externals, o->obj);
+    o->attached = true;
+  }
+  for (guint i = 0; i < c->traffic->len; i++) {
+    scn_obj *o = c->traffic->pdata[i];
+    g_ptr_array_add(scn->traffic, o->obj);
     o->attached = true;
   }
   c->scn = NULL;

@@ -48,6 +48,7 @@ void topo_hypervisor_free(topo_hypervisor *hv) {
 void topo_workload_free(topo_workload *w) {
   if (!w) return;
   g_free(w->profile);
+  g_free(w->rates);
   g_free(w->where);
   g_free(w);
 }
@@ -64,9 +65,29 @@ void topo_vnic_free(topo_vnic *n) {
   g_free(n->name);
   g_free(n->type);
   g_free(n->mac);
+  g_free(n->guest_mac);
   g_free(n->where);
   g_free(n);
 }
+
+/* issue 5: network extras. */
+void topo_external_free(topo_external *x) {
+  if (!x) return;
+  g_free(x->name);
+  g_free(x->mac);
+  g_free(x->where);
+  g_free(x);
+}
+
+void topo_traffic_free(topo_traffic *t) {
+  if (!t) return;
+  g_free(t->name);
+  g_free(t->where);
+  g_free(t);
+}
+
+static void free_external_cb(void *p) { topo_external_free(p); }
+static void free_traffic_cb(void *p) { topo_traffic_free(p); }
 
 void topo_portgroup_free(topo_portgroup *pg) {
   if (!pg) return;
@@ -158,6 +179,10 @@ void topo_scenario_free(topo_scenario *scn) {
   free_array(scn->dvswitches, free_dvswitch_cb);
   free_array(scn->hosts, free_host_cb);
   if (scn->params) g_hash_table_unref(scn->params);
+  /* issue 5: traffic points at vNICs and externals, so it goes with them, first. */
+  free_array(scn->traffic, free_traffic_cb);
+  free_array(scn->externals, free_external_cb);
+  g_free(scn->network);
   g_free(scn);
 }
 
@@ -211,7 +236,7 @@ static const char *cpu_mmu_name(topo_cpu_mmu m) {
   switch (m) {
   case TOPO_CPUMMU_AUTOMATIC: return "automatic";
   case TOPO_CPUMMU_SOFTWARE: return "software";
-  case TOPO_CPUMMU_HW_CPU: return "hardware_cpu";
+  case TOPO_CPUMMU_HW_CPU: return "hw-cpu";
   case TOPO_CPUMMU_HARDWARE: return "hardware";
   }
   return "?";
@@ -349,6 +374,49 @@ static void count_layer(topo_vm *vm, void *user) {
   t->memory += (double)vm->memory_bytes;
 }
 
+/* ---- issue 5: external machines and traffic ---- */
+
+static void append_end(GString *out, const topo_vnic *v, const topo_external *x) {
+  if (v) g_string_append_printf(out, "%s/%s", v->vm && v->vm->path ? v->vm->path : "?",
+                                v->name ? v->name : "?");
+  else if (x) g_string_append_printf(out, "external %s", x->name);
+  else g_string_append(out, "?");
+}
+
+static void append_network(GString *out, const topo_scenario *scn) {
+  static const char *const patterns[] = {"constant", "poisson", "onoff"};
+  for (guint i = 0; scn->externals && i < scn->externals->len; i++) {
+    const topo_external *x = g_ptr_array_index(scn->externals, i);
+    g_string_append_printf(out, "external %s: ", x->name);
+    append_unit(out, UNIT_BITRATE, x->speed_bps);
+    g_string_append_printf(out, ", vlan %d", x->vlan);
+    if (x->mac) g_string_append_printf(out, ", mac %s", x->mac);
+    g_string_append(out, "\n");
+  }
+  for (guint i = 0; scn->traffic && i < scn->traffic->len; i++) {
+    const topo_traffic *t = g_ptr_array_index(scn->traffic, i);
+    static const char *const kinds[] = {"traffic", "rr", "noise"};
+    g_string_append_printf(out, "%s %s: ", kinds[t->kind], t->name);
+    append_end(out, t->from_vnic, t->from_ext);
+    if (t->kind == TOPO_TRAFFIC_NOISE) {
+      g_string_append_printf(out, " -> broadcast, %g frames/s of ", t->rate);
+    } else {
+      g_string_append(out, " -> ");
+      append_end(out, t->to_vnic, t->to_ext);
+      g_string_append(out, ", ");
+      if (t->kind == TOPO_TRAFFIC_STREAM) {
+        append_unit(out, UNIT_BITRATE, t->rate);
+        g_string_append(out, " in frames of ");
+      } else {
+        g_string_append_printf(out, "%g transactions/s of ", t->rate);
+      }
+    }
+    append_unit(out, UNIT_BYTES, (double)t->frame_bytes);
+    g_string_append_printf(out, "%s, %s\n", t->exp_size ? " (mean, exponential)" : "",
+                           patterns[t->pattern]);
+  }
+}
+
 void topo_print_tree(const topo_scenario *scn, GString *out) {
   g_assert(scn != NULL && out != NULL);
   g_string_append_printf(out, "scenario %s: duration ", scn->name ? scn->name : "?");
@@ -415,6 +483,8 @@ void topo_print_tree(const topo_scenario *scn, GString *out) {
                              policy_name(pg->forged_transmits));
     }
   }
+
+  append_network(out, scn); /* issue 5 */
 
   /* Per layer: L0 is the physical hosts, Lk the VMs at layer k. */
   g_autoptr(GArray) layers = g_array_new(FALSE, TRUE, sizeof(layer_total));

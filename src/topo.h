@@ -29,6 +29,8 @@ typedef struct topo_hypervisor {
   int64_t quantum_ns;   /* scheduling quantum */
   topo_cosched costop;  /* co-scheduling policy for multi-vCPU VMs */
   int64_t skew_ns;      /* relaxed co-scheduling: skew threshold */
+  /* -- memory (models/mem.c) -- */
+  uint64_t own_mem_bytes; /* `own_memory`: what the hypervisor itself uses; 0: the default */
   char *where;
 } topo_hypervisor;
 
@@ -46,6 +48,11 @@ typedef struct topo_workload {
   topo_dist dist;       /* cpu: fixed or exponential burst and gap lengths */
   double work_s;        /* job: work in bare-metal core-seconds */
   char *profile;        /* virtualization-overhead profile ("kernbench" ...); NULL: cpu-only */
+  /* issue 4: the scenario's event rates overriding the profile's, per second of bare-metal
+   * work, in virt_profile_field_names() order (syscalls, page_faults, pt_updates, ctx_switches,
+   * tlb_misses, io_exits, interrupts, priv_ops); NAN where the profile's rate holds. NULL: none.
+   * Owned. */
+  double *rates;
   bool per_vm;          /* false: every vCPU runs the workload; true: it is split among them */
   char *where;
 } topo_workload;
@@ -73,6 +80,10 @@ typedef struct topo_vnic {       /* a virtual NIC of a VM */
   char *mac;                     /* assigned MAC, NULL: generated from the path */
   topo_portgroup *portgroup;     /* where it plugs in (a portgroup or dvportgroup), may be NULL */
   topo_vm *vm;
+  /* -- network (models/net.c, issue 5): what the guest does with the vNIC -- */
+  bool promiscuous;              /* `promiscuous`: the guest asks for promiscuous mode */
+  char *guest_mac;               /* `guest_mac`: the MAC the guest sets (its effective MAC);
+                                  * NULL: the assigned one */
   char *where;
 } topo_vnic;
 
@@ -113,8 +124,45 @@ typedef struct topo_datastore {
   uint64_t capacity_bytes;
   char *type;                    /* "ssd" or "hdd" */
   topo_host *host;
+  /* -- storage latency (models/disk.c) -- */
+  double service_s;              /* `latency`: mean service time of one I/O; 0: by type */
+  int servers;                   /* `spindles`: I/Os served at once; 0: by type */
   char *where;
 } topo_datastore;
+
+/* ---- Memory and storage of a VM (models/mem.c, models/disk.c) ----
+ * Plain values only (nothing a VM owns through a pointer), so freeing the tree is unchanged. */
+
+/* What the guest does with its memory: `mem { active, footprint, touched_rate, share,
+ * compress, preset }`, in the VM's `workload` list beside its CPU workload. Sizes are a
+ * fraction of the VM's memory (`*_frac`, in [0, 1]) or bytes (`*_bytes`); a value not given is
+ * negative (fractions, rates) or 0 (bytes), and then comes from the preset or the default. */
+typedef struct topo_memwl {
+  bool set;                      /* a mem { } workload was given */
+  char preset[16];               /* "" or a preset name of models/mem.c */
+  double active_frac;            /* working set */
+  uint64_t active_bytes;
+  double footprint_frac;         /* memory the guest has touched at least once */
+  uint64_t footprint_bytes;
+  double touched_rate_bps;       /* bytes of its working set touched per second of execution */
+  double share;                  /* fraction of its pages transparent page sharing can share */
+  double compress;               /* fraction of its pages that compress to 2 KB or less */
+} topo_memwl;
+
+typedef enum { TOPO_THICK, TOPO_THIN } topo_provisioning;
+
+/* A virtual disk: `disk { size, datastore, provisioning, written, iops }` in a VM's `disks`
+ * list. A VM with only `disk = SIZE` has one thick disk of that size on the default
+ * datastore (its host's first; a nested host's VMs: inside the nested host's first disk). */
+typedef struct topo_disk {
+  uint64_t size_bytes;
+  topo_datastore *datastore;     /* a datastore of the VM's physical host; NULL: the default */
+  topo_provisioning provisioning;
+  double written_frac;           /* thin: fraction of the size written so far, in [0, 1] */
+  double iops;                   /* the guest's own I/O rate on this disk (Poisson), >= 0 */
+} topo_disk;
+
+#define TOPO_VM_MAX_DISKS 8
 
 /* Shares are stored per VM as a number, as vSphere shows them: low / normal / high are 500 /
  * 1000 / 2000 per vCPU. */
@@ -140,6 +188,15 @@ struct topo_vm {
   GPtrArray *vnics;              /* topo_vnic*, owned */
   GPtrArray *vswitches;          /* topo_vswitch*, on its hypervisor, owned */
   topo_workload *workload;       /* NULL: idle guest; owned */
+  /* -- memory and storage (models/mem.c, models/disk.c) -- */
+  uint64_t mem_reservation_bytes;  /* `mem_reservation`; 0: none */
+  uint64_t mem_limit_bytes;        /* `mem_limit`; 0: unlimited */
+  double mem_shares;               /* `mem_shares` (low/normal/high: 5/10/20 per MB); 0: normal */
+  int balloon;                     /* `balloon`: 1 the guest has a balloon driver, -1 it has
+                                    * none, 0 by guest (models/mem.c: none in ESXi guests) */
+  topo_memwl mem;                  /* from a mem { } in `workload` */
+  int n_disks;                     /* 0: one thick disk of disk_bytes on the default datastore */
+  topo_disk disks[TOPO_VM_MAX_DISKS];
   char *where;
 };
 
@@ -150,6 +207,9 @@ struct topo_host {
   double hz;
   char *cpu_model;               /* CPU generation preset for overhead costs; NULL: default */
   topo_policy vt, ept, vmcs_shadowing; /* DEFAULT: as the preset says */
+  /* issue 4: numeric overrides of the CPU preset's costs, by virt_cpu_param_names() name
+   * ("exit_cycles" -> 1200): char* -> double*, owned (g_free both); NULL: none. */
+  GHashTable *cpu_overrides;
   uint64_t memory_bytes;
   topo_hypervisor *hypervisor;   /* owned; never NULL after loading */
   GPtrArray *nics;               /* topo_nic*, owned */
@@ -159,6 +219,52 @@ struct topo_host {
   char *where;
 };
 
+/* ---- Network extras (models/net.c, issue 5) ----
+ * A machine outside the hosts, on the physical switch: `external { name, speed, mac, vlan }`. */
+typedef struct topo_external {
+  char *name;
+  double speed_bps;              /* its link to the physical switch */
+  char *mac;                     /* NULL: generated from the name */
+  int vlan;                      /* access VLAN of its switch port; 0: untagged */
+  char *where;
+} topo_external;
+
+typedef enum { TOPO_TRAFFIC_STREAM, TOPO_TRAFFIC_RR, TOPO_TRAFFIC_NOISE } topo_traffic_kind;
+typedef enum { TOPO_PATTERN_CONSTANT, TOPO_PATTERN_POISSON, TOPO_PATTERN_ONOFF } topo_pattern;
+
+/* One traffic source: `traffic { from, to, rate, frame, ... }` (a stream of frames, rate in
+ * bits/s), `rr { from, to, rate, size, ... }` (request/response, rate in transactions/s) or
+ * `noise { from, rate, frame, ... }` (broadcasts, rate in frames/s); net.h says what each
+ * does. Each end is a vNIC or an external machine (exactly one of each pair; noise has no
+ * receiver); all four pointers borrow from the tree. */
+typedef struct topo_traffic {
+  topo_traffic_kind kind;
+  char *name;                    /* unique among the scenario's traffic */
+  topo_vnic *from_vnic;
+  topo_external *from_ext;
+  topo_vnic *to_vnic;
+  topo_external *to_ext;
+  double rate;
+  uint32_t frame_bytes;          /* frame (traffic, noise) or request/response size (rr) */
+  bool exp_size;                 /* sizes exponential with mean frame_bytes */
+  topo_pattern pattern;
+  double on_s, off_s;            /* onoff: mean on and off periods */
+  double start_s;
+  uint64_t count;                /* sends before the source stops; 0: never */
+  char *where;
+} topo_traffic;
+
+/* `scenario { network = { ... } }`: model parameters; a negative value is "the default of
+ * models/net.c". */
+typedef struct topo_net_params {
+  double vmxnet3_frame_s, e1000_frame_s; /* CPU per frame */
+  int64_t queue_frames;                  /* link queue capacity (0: unbounded) */
+  double propagation_s, pswitch_aging_s, learn_aging_s;
+  int64_t learn_limit;
+  int learn_limit_drop;                  /* 1: "drop", 0: "allow" */
+  int flood_unknown;                     /* 1 / 0 */
+} topo_net_params;
+
 typedef struct topo_scenario {
   char *name;
   char *file;                    /* the scenario file as given */
@@ -167,13 +273,36 @@ typedef struct topo_scenario {
   int64_t interval_ns;
   uint64_t seed;
   bool overheads;                /* false: every virtualization overhead is off */
+  /* issue 4: overhead_mode = "discrete": every exit simulated as an event (models/cpu.c);
+   * false ("fluid", the default): exits as a steady fraction of executing time. */
+  bool overhead_discrete;
   GPtrArray *hosts;              /* topo_host*, owned */
   GPtrArray *dvswitches;         /* topo_dvswitch*, owned */
   GHashTable *params;            /* char* name -> char* value as used, owned */
+  /* -- network (models/net.c, issue 5) -- */
+  GPtrArray *externals;          /* topo_external*, owned; may be NULL */
+  GPtrArray *traffic;            /* topo_traffic*, owned; may be NULL */
+  topo_net_params *network;      /* owned; NULL: every parameter at its default */
 } topo_scenario;
 
 void topo_scenario_free(topo_scenario *scn);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(topo_scenario, topo_scenario_free)
+
+/* Each frees one object and everything it owns (never what it merely points at: a vNIC's
+ * port group, a distributed switch's members). For builders that hold an object not (yet)
+ * attached to a scenario: the loader, tests that build trees by hand. NULL is fine. */
+void topo_host_free(topo_host *host);
+void topo_vm_free(topo_vm *vm);
+void topo_hypervisor_free(topo_hypervisor *hv);
+void topo_workload_free(topo_workload *w);
+void topo_nic_free(topo_nic *nic);
+void topo_vnic_free(topo_vnic *vnic);
+void topo_portgroup_free(topo_portgroup *pg);
+void topo_vswitch_free(topo_vswitch *sw);
+void topo_dvswitch_free(topo_dvswitch *dvs);
+void topo_datastore_free(topo_datastore *ds);
+void topo_external_free(topo_external *x);
+void topo_traffic_free(topo_traffic *t);
 
 /* Walks every VM at every layer, parents before children, hosts in order. */
 typedef void (*topo_vm_fn)(topo_vm *vm, void *user);

@@ -11,6 +11,9 @@
 #include <string.h>
 
 #include "models/virt.h"
+#include "src/met.h"
+#include "src/run.h"
+#include "src/scn.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -734,6 +737,210 @@ static void test_aa_forkwait(void)
   g_assert_cmpfloat(hw, >, bt);
 }
 
+/* ---- scenarios (virt_cpu_for_host, virt_check_scenario, and a run's refusal) --------------- */
+
+/* The seed's two pitfalls and their neighbours, line by line:
+ *   3 vESX1: nested ESXi without exposed hardware virtualization (runs; warning: its guests
+ *     get binary translation only);
+ *   4 vESX2: exposed, but asks for cpu_mmu = software (warning: exposure runs it in hardware);
+ *   5 web01: 64-bit guest in vESX1: cannot power on (error naming vESX1 and the fix);
+ *   6 old32: 32-bit guest in vESX1: runs under binary translation (nothing to report);
+ *   7 vESX3: a nested ESXi (64-bit) in vESX1: cannot power on (error);
+ *   8 deep: a guest of vESX3: not reported again (its hypervisor never powered on);
+ *   9 web02: 64-bit guest in the exposed vESX2: runs. */
+#define PIT_HOST "hypervisor = esxi {} }\n"
+static const char pitfalls_lua[] =
+    "scenario { name = 'pit', duration = '10s' }\n"
+    "local h = host { name = 'esx01', cpu = { cores = 8, ghz = 2.6 }, memory = '64GB', " PIT_HOST
+    "local v1 = vm { name = 'vESX1', on = h, vcpus = 2, memory = '8GB', guest = 'esxi5', " PIT_HOST
+    "local v2 = vm { name = 'vESX2', on = h, vcpus = 2, memory = '8GB', guest = 'esxi5', "
+    "cpu_mmu = 'software', expose_hw_virt = true, " PIT_HOST
+    "vm { name = 'web01', on = v1, vcpus = 1, memory = '1GB', guest = 'linux64' }\n"
+    "vm { name = 'old32', on = v1, vcpus = 1, memory = '1GB', guest = 'linux32' }\n"
+    "local v3 = vm { name = 'vESX3', on = v1, vcpus = 1, memory = '2GB', guest = 'esxi5', " PIT_HOST
+    "vm { name = 'deep', on = v3, vcpus = 1, memory = '1GB', guest = 'linux32' }\n"
+    "vm { name = 'web02', on = v2, vcpus = 1, memory = '1GB', guest = 'linux64' }\n";
+
+static topo_scenario *load_or_die(const char *lua)
+{
+  GError *error = NULL;
+  topo_scenario *scn = scn_load_string("pit.lua", lua, strlen(lua), NULL, &error);
+  g_assert_no_error(error);
+  return scn;
+}
+
+static void test_check_scenario_pitfalls(void)
+{
+  g_autoptr(topo_scenario) scn = load_or_die(pitfalls_lua);
+  g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+  g_assert_false(virt_check_scenario(scn, errors, warnings));
+  g_assert_cmpuint(errors->len, ==, 2);
+  const char *e0 = g_ptr_array_index(errors, 0), *e1 = g_ptr_array_index(errors, 1);
+  g_assert_true(g_str_has_prefix(e0, "pit.lua:5: vm 'web01': 64-bit guest cannot power on"));
+  g_assert_nonnull(strstr(e0, "set expose_hw_virt = true on vm 'vESX1'"));
+  g_assert_nonnull(strstr(e0, "or use a 32-bit guest"));
+  g_assert_true(g_str_has_prefix(e1, "pit.lua:7: vm 'vESX3': nested hypervisor"));
+  g_assert_nonnull(strstr(e1, "set expose_hw_virt = true on vm 'vESX1'"));
+  g_assert_cmpuint(warnings->len, ==, 2);
+  const char *w0 = g_ptr_array_index(warnings, 0), *w1 = g_ptr_array_index(warnings, 1);
+  g_assert_true(g_str_has_prefix(w0, "pit.lua:3: warning: vm 'vESX1' runs a hypervisor"));
+  g_assert_true(g_str_has_prefix(w1, "pit.lua:4: warning: vm 'vESX2': cpu_mmu = software"));
+  /* With exposure on vESX1 nothing is refused and only vESX2's note remains (vESX3 then
+   * warns about itself: it runs a hypervisor without exposure). */
+  topo_vm *v1 = g_ptr_array_index(((topo_host *)g_ptr_array_index(scn->hosts, 0))->vms, 0);
+  v1->expose_hw_virt = true;
+  g_ptr_array_set_size(errors, 0);
+  g_ptr_array_set_size(warnings, 0);
+  g_assert_true(virt_check_scenario(scn, errors, NULL));
+  g_assert_cmpuint(errors->len, ==, 0);
+}
+
+/* A run refuses the same VMs, every one on its own line, with the scenario error domain (so
+ * `nestsim run` exits 2). */
+static void test_run_refuses_what_check_refuses(void)
+{
+  g_autoptr(topo_scenario) scn = load_or_die(pitfalls_lua);
+  g_autoptr(met_table) met = met_table_new();
+  run_result res = {0};
+  GError *error = NULL;
+  g_assert_false(run_scenario(scn, NULL, met, &res, &error));
+  g_assert_error(error, SCN_ERROR, SCN_ERROR_INPUT);
+  g_auto(GStrv) lines = g_strsplit(error->message, "\n", -1);
+  g_assert_cmpuint(g_strv_length(lines), ==, 2);
+  g_assert_true(g_str_has_prefix(lines[0], "pit.lua:5: vm 'web01'"));
+  g_assert_true(g_str_has_prefix(lines[1], "pit.lua:7: vm 'vESX3'"));
+  g_error_free(error);
+}
+
+/* A host's CPU: the preset, the scenario's flags, the host's clock, then numeric overrides. */
+static void test_cpu_for_host(void)
+{
+  g_autoptr(topo_scenario) scn = load_or_die(
+      "scenario { name = 'c', duration = '1s' }\n"
+      "host { name = 'h', cpu = { cores = 2, ghz = 3.2, model = 'penryn', vt = false },\n"
+      "       memory = '8GB', hypervisor = esxi {} }\n");
+  topo_host *h = g_ptr_array_index(scn->hosts, 0);
+  h->cpu_overrides = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  double exit_cycles = 1200;
+  g_hash_table_insert(h->cpu_overrides, g_strdup("exit_cycles"),
+                      g_memdup2(&exit_cycles, sizeof exit_cycles));
+  GError *error = NULL;
+  g_autoptr(virt_cpu) cpu = virt_cpu_for_host(h, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(virt_cpu_model(cpu), ==, "core2-2008");
+  g_assert_cmpfloat(virt_cpu_get(cpu, "vt"), ==, 0);
+  g_assert_cmpfloat(fabs(virt_cpu_get(cpu, "ghz") - 3.2), <, 1e-12);
+  g_assert_cmpfloat(virt_cpu_get(cpu, "exit_cycles"), ==, 1200);
+  g_assert_cmpstr(virt_cpu_param_source(cpu, "exit_cycles"), ==, "scenario override");
+  /* An unknown preset the loader would have rejected still fails here, naming the host. */
+  g_free(h->cpu_model);
+  h->cpu_model = g_strdup("pentium");
+  g_assert_null(virt_cpu_for_host(h, &error));
+  g_assert_error(error, VIRT_ERROR, VIRT_ERROR_UNKNOWN_MODEL);
+  g_assert_true(g_str_has_prefix(error->message, "host 'h': cpu: "));
+  g_error_free(error);
+}
+
+/* The loader (src/scn.c) repeats virt.c's names, since libscn does not link the models: it
+ * must accept every preset, alias, cost parameter and profile virt.c knows, reject an unknown
+ * model in its usual grammar, read overhead_mode, and treat a hypervisor VM as a 64-bit guest
+ * whatever its guest id. */
+static topo_scenario *load_host_cpu(const char *cpu_extra, GError **error)
+{
+  g_autofree char *lua = g_strdup_printf(
+      "scenario { name = 's', duration = '1s' }\n"
+      "host { name = 'h', cpu = { cores = 2, ghz = 2.6, %s }, memory = '8GB',\n"
+      "       hypervisor = esxi {} }\n", cpu_extra);
+  return scn_load_string("test.lua", lua, strlen(lua), NULL, error);
+}
+
+static void test_loader_knows_every_name(void)
+{
+  GError *error = NULL;
+  for (const char *const *n = virt_cpu_preset_names(); *n; n++) {
+    g_autofree char *extra = g_strdup_printf("model = '%s'", *n);
+    g_autoptr(topo_scenario) scn = load_host_cpu(extra, &error);
+    g_assert_no_error(error);
+    topo_host *h = g_ptr_array_index(scn->hosts, 0);
+    g_assert_cmpstr(h->cpu_model, ==, *n);
+  }
+  for (const char *const *a = virt_cpu_preset_aliases(); *a; a += 2) {
+    g_autofree char *extra = g_strdup_printf("model = '%s'", a[0]);
+    g_autoptr(topo_scenario) scn = load_host_cpu(extra, &error);
+    g_assert_no_error(error);
+    g_autoptr(virt_cpu) cpu = virt_cpu_for_host(g_ptr_array_index(scn->hosts, 0), &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(virt_cpu_model(cpu), ==, a[1]);
+  }
+  static const char *const own_keys[] = {"ghz", "vt", "ept", "vmcs_shadowing", NULL};
+  for (const char *const *n = virt_cpu_param_names(); *n; n++) {
+    if (g_strv_contains(own_keys, *n)) continue;
+    g_autofree char *extra = g_strdup_printf("%s = 1", *n);
+    g_autoptr(topo_scenario) scn = load_host_cpu(extra, &error);
+    g_assert_no_error(error);
+    topo_host *h = g_ptr_array_index(scn->hosts, 0);
+    g_assert_nonnull(h->cpu_overrides);
+    const double *v = g_hash_table_lookup(h->cpu_overrides, *n);
+    g_assert_nonnull(v);
+    g_assert_cmpfloat(*v, ==, 1);
+  }
+  for (const char *const *n = virt_profile_preset_names(); *n; n++) {
+    g_autofree char *lua = g_strdup_printf(
+        "scenario { name = 's', duration = '1s' }\n"
+        "local h = host { name = 'h', cpu = { cores = 2, ghz = 2.6 }, memory = '8GB',\n"
+        "                 hypervisor = esxi {} }\n"
+        "vm { name = 'v', on = h, vcpus = 1, memory = '1GB',\n"
+        "     workload = job { work = 1, profile = '%s' } }\n", *n);
+    g_autoptr(topo_scenario) scn = scn_load_string("test.lua", lua, strlen(lua), NULL, &error);
+    g_assert_no_error(error);
+  }
+  guint nf = 0;
+  for (const char *const *n = virt_profile_field_names(); *n; n++, nf++) {
+    g_autofree char *lua = g_strdup_printf(
+        "scenario { name = 's', duration = '1s' }\n"
+        "local h = host { name = 'h', cpu = { cores = 2, ghz = 2.6 }, memory = '8GB',\n"
+        "                 hypervisor = esxi {} }\n"
+        "vm { name = 'v', on = h, vcpus = 1, memory = '1GB',\n"
+        "     workload = job { work = 1, profile = 'idle', %s = 5 } }\n", *n);
+    g_autoptr(topo_scenario) scn = scn_load_string("test.lua", lua, strlen(lua), NULL, &error);
+    g_assert_no_error(error);
+    topo_vm *v = g_ptr_array_index(((topo_host *)g_ptr_array_index(scn->hosts, 0))->vms, 0);
+    g_assert_nonnull(v->workload->rates);
+    /* The rate lands at the field's index (the order models/cpu.c applies them in), every
+     * other stays the profile's. */
+    for (guint i = 0; virt_profile_field_names()[i]; i++)
+      if (i == nf)
+        g_assert_cmpfloat(v->workload->rates[i], ==, 5);
+      else
+        g_assert_true(isnan(v->workload->rates[i]));
+  }
+  g_assert_null(load_host_cpu("model = 'pentium'", &error));
+  g_assert_nonnull(error);
+  g_assert_true(g_str_has_prefix(error->message,
+                                 "test.lua:2: host 'h': invalid 'cpu.model': expected "
+                                 "\"p4-2006\", \"core2-2008\""));
+  g_assert_nonnull(strstr(error->message, "got \"pentium\""));
+  g_clear_error(&error);
+  g_assert_null(load_host_cpu("exit_cycles = -5", &error));
+  g_assert_nonnull(strstr(error->message, "invalid 'cpu.exit_cycles': expected a number >= 0"));
+  g_clear_error(&error);
+
+  const char *lua = "scenario { name = 's', duration = '1s', overhead_mode = 'discrete' }\n"
+                    "local h = host { name = 'h', cpu = { cores = 2, ghz = 2.6 },\n"
+                    "                 memory = '8GB', hypervisor = esxi {} }\n"
+                    "vm { name = 'v', on = h, vcpus = 1, memory = '2GB', guest = 'other32',\n"
+                    "     hypervisor = esxi {} }\n";
+  g_autoptr(topo_scenario) scn = scn_load_string("test.lua", lua, strlen(lua), NULL, &error);
+  g_assert_no_error(error);
+  g_assert_true(scn->overhead_discrete);
+  topo_vm *v = g_ptr_array_index(((topo_host *)g_ptr_array_index(scn->hosts, 0))->vms, 0);
+  g_assert_true(v->guest_64bit);
+  g_autoptr(topo_scenario) fluid = load_host_cpu("model = 'recent'", &error);
+  g_assert_no_error(error);
+  g_assert_false(fluid->overhead_discrete);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -781,5 +988,10 @@ int main(int argc, char **argv)
   g_test_add_func("/virt/validation/adams-agesen/syscall", test_aa_syscall);
   g_test_add_func("/virt/validation/adams-agesen/ptemod", test_aa_ptemod);
   g_test_add_func("/virt/validation/adams-agesen/forkwait", test_aa_forkwait);
+  g_test_add_func("/virt/scenario/check/seed-pitfalls-with-the-fix", test_check_scenario_pitfalls);
+  g_test_add_func("/virt/scenario/run-refuses-what-check-refuses",
+                  test_run_refuses_what_check_refuses);
+  g_test_add_func("/virt/scenario/cpu-for-host/preset-flags-clock-overrides", test_cpu_for_host);
+  g_test_add_func("/virt/scenario/loader-knows-every-name", test_loader_knows_every_name);
   return g_test_run();
 }
