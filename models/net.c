@@ -1822,11 +1822,86 @@ void net_vm_cpu(const net_state *n, const topo_vm *vm, double *cpu_s, double *di
 
 /* ---- The model as a run sees it -------------------------------------------------------------- */
 
-/* The scenario loader does not yet carry traffic, external machines or guest MAC settings, so
- * a run builds the network of the topology with the default parameters and no traffic: every
- * switch, port and NIC is reported (all zero) and nothing is scheduled. */
-static void *ops_create(mdl_run *run, GError **error) {
+typedef struct spec_ctx {
+  net_spec *spec;
+} spec_ctx;
+
+/* The guest's side of each vNIC: the MAC it sets and whether it asks for promiscuous mode. */
+static void spec_vm(topo_vm *vm, void *user) {
+  spec_ctx *c = user;
+  for (guint i = 0; vm->vnics && i < vm->vnics->len; i++) {
+    const topo_vnic *v = g_ptr_array_index(vm->vnics, i);
+    if (v->guest_mac) g_hash_table_insert(c->spec->guest_mac, (gpointer)v, g_strdup(v->guest_mac));
+    if (v->promiscuous) g_hash_table_add(c->spec->guest_promisc, (gpointer)v);
+  }
+}
+
+/* Copies what the scenario says about the network beyond the switches (traffic, external
+ * machines, the guests' MAC and promiscuous settings, the parameters it overrides) into a
+ * spec; negative parameters in the scenario mean "keep the default". */
+static net_spec *spec_from_scenario(const topo_scenario *scn) {
   net_spec *spec = net_spec_new();
+  const topo_net_params *tp = scn->network;
+  net_params *p = &spec->params;
+  if (tp) {
+    if (tp->vmxnet3_frame_s >= 0) p->vmxnet3_frame_s = tp->vmxnet3_frame_s;
+    if (tp->e1000_frame_s >= 0) p->e1000_frame_s = tp->e1000_frame_s;
+    if (tp->queue_frames >= 0) p->queue_frames = (uint32_t)MIN(tp->queue_frames, (int64_t)UINT32_MAX);
+    if (tp->propagation_s >= 0) p->prop_delay_s = tp->propagation_s;
+    if (tp->pswitch_aging_s >= 0) p->pswitch_aging_s = tp->pswitch_aging_s;
+    if (tp->learn_aging_s >= 0) p->learn_aging_s = tp->learn_aging_s;
+    if (tp->learn_limit >= 0) p->learn_limit = (uint32_t)MIN(tp->learn_limit, (int64_t)UINT32_MAX);
+    if (tp->learn_limit_drop >= 0) p->learn_limit_drop = tp->learn_limit_drop != 0;
+    if (tp->flood_unknown >= 0) p->learn_flood_unknown = tp->flood_unknown != 0;
+  }
+  /* topo_external* -> the net_external made from it, for the traffic that names it. */
+  g_autoptr(GHashTable) ext_of = g_hash_table_new(g_direct_hash, g_direct_equal);
+  for (guint i = 0; scn->externals && i < scn->externals->len; i++) {
+    const topo_external *tx = g_ptr_array_index(scn->externals, i);
+    net_external *x = g_new0(net_external, 1);
+    x->name = g_strdup(tx->name);
+    x->speed_bps = tx->speed_bps;
+    x->mac = g_strdup(tx->mac);
+    x->vlan = tx->vlan;
+    x->where = g_strdup(tx->where);
+    g_ptr_array_add(spec->externals, x);
+    g_hash_table_insert(ext_of, (gpointer)tx, x);
+  }
+  static const net_traffic_kind kinds[] = {
+      [TOPO_TRAFFIC_STREAM] = NET_TRAFFIC_STREAM, [TOPO_TRAFFIC_RR] = NET_TRAFFIC_RR,
+      [TOPO_TRAFFIC_NOISE] = NET_TRAFFIC_NOISE};
+  static const net_pattern patterns[] = {[TOPO_PATTERN_CONSTANT] = NET_PATTERN_CONSTANT,
+                                         [TOPO_PATTERN_POISSON] = NET_PATTERN_POISSON,
+                                         [TOPO_PATTERN_ONOFF] = NET_PATTERN_ONOFF};
+  for (guint i = 0; scn->traffic && i < scn->traffic->len; i++) {
+    const topo_traffic *tt = g_ptr_array_index(scn->traffic, i);
+    net_traffic *t = g_new0(net_traffic, 1);
+    t->kind = kinds[tt->kind];
+    t->name = g_strdup(tt->name);
+    t->from_vnic = tt->from_vnic;
+    t->from_ext = tt->from_ext ? g_hash_table_lookup(ext_of, tt->from_ext) : NULL;
+    t->to_vnic = tt->to_vnic;
+    t->to_ext = tt->to_ext ? g_hash_table_lookup(ext_of, tt->to_ext) : NULL;
+    t->rate = tt->rate;
+    t->frame_bytes = tt->frame_bytes;
+    t->exp_size = tt->exp_size;
+    t->pattern = patterns[tt->pattern];
+    t->on_s = tt->on_s;
+    t->off_s = tt->off_s;
+    t->start_s = tt->start_s;
+    t->count = tt->count;
+    t->where = g_strdup(tt->where);
+    g_ptr_array_add(spec->traffic, t);
+  }
+  spec_ctx c = {spec};
+  topo_foreach_vm(scn, spec_vm, &c);
+  return spec;
+}
+
+/* A run builds the network of the topology with the scenario's traffic, external machines,
+ * guest settings and parameters. */
+static void *ops_create(mdl_run *run, GError **error) {
+  net_spec *spec = spec_from_scenario(run->scn);
   net_state *n = net_new(run, spec, error);
   if (!n) {
     net_spec_free(spec);

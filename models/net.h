@@ -49,10 +49,12 @@ topo_policy net_policy_default(bool distributed, const char *version, net_sec wh
 /* The setting in force on pg: its own value, or the default of its switch kind and version. */
 topo_policy net_policy(const topo_portgroup *pg, net_sec which);
 
-/* ---- What the model needs beyond src/topo.h ---------------------------------------------
- * These are the keys the scenario loader does not fill yet (traffic constructors, external
- * machines, guest MAC changes and guest promiscuous mode, model parameters). net_model's
- * create() builds a net_spec from the topology with its defaults; tests build one directly. */
+/* ---- What the model needs beyond the switches ----------------------------------------------
+ * Traffic, external machines, the guests' MAC changes and promiscuous mode, and the model's
+ * parameters. The scenario gives them (topo_scenario's traffic, externals and network, and
+ * topo_vnic's promiscuous and guest_mac: `traffic { }`, `rr { }`, `noise { }`, `external { }`,
+ * `vnic { promiscuous, guest_mac }`, `scenario { network = { } }`); net_model's create()
+ * copies them into a net_spec. Tests build a net_spec directly. */
 
 /* Parameters, all with defaults from net_params_default (see net.c for their sources). */
 typedef struct net_params {

@@ -10,6 +10,8 @@ local nested_hosts = param("nested_hosts", 4)   -- vESX1..N
 local l2_per_host  = param("l2_per_host", 4)    -- L2 VMs on each nested host
 local l2_util      = param("l2_util", 0.6)      -- busy fraction of each L2 vCPU
 local cores        = param("cores", 8)          -- physical cores (2 threads each)
+local with_traffic = param("traffic", true)   -- false: CPU only (the CPU benchmark)
+local l2_rate      = param("l2_rate", "50Mbps") -- stream between L2 VMs on different nested hosts
 
 scenario {
   name = "nested-lab",
@@ -76,11 +78,28 @@ dvswitch { name = "vDS-lab", members = nested, uplinks = { "vnic1" }, portgroups
 -- kernbench overhead profile, models/virt.c), so the run shows where each L2 VM's time goes:
 -- the attr_* columns split it into guest work, L0 and L1 exit handling, extra page walks,
 -- waiting and time descheduled below.
+local l2 = {}
 for i = 1, nested_hosts do
+  l2[i] = {}
   for j = 1, l2_per_host do
-    vm { name = "vm" .. j, on = nested[i], vcpus = 1, memory = "4GB", disk = "40GB",
-         guest = "linux64", nics = { vnic { portgroup = tenant } },
-         workload = cpu { util = l2_util, period = "200ms", dist = "exp",
-                          profile = "kernbench" } }
+    l2[i][j] = vm { name = "vm" .. j, on = nested[i], vcpus = 1, memory = "4GB", disk = "40GB",
+                    guest = "linux64", nics = { vnic { portgroup = tenant } },
+                    workload = cpu { util = l2_util, period = "200ms", dist = "exp",
+                                     profile = "kernbench" } }
   end
+end
+
+-- Traffic between L2 VMs on different nested hosts (issue 5): vm1 of each nested host streams
+-- to vm1 of the next one, so every frame crosses the seed's network: the vDS-lab uplink
+-- (vnic1), the sender's vSwitch and physical NIC, the physical switch, the receiver's NIC and
+-- vSwitch, whose promiscuous port hands it up to the receiving nested host (one flooded copy
+-- per frame: the physical host's vSwitch does not know the L2 VMs' MACs). A request/response
+-- flow between the first two nested hosts measures the latency of that path.
+if with_traffic and nested_hosts > 1 then
+  for i = 1, nested_hosts do
+    traffic { from = l2[i][1], to = l2[i % nested_hosts + 1][1], rate = l2_rate, frame = 1500,
+              pattern = "poisson" }
+  end
+  rr { from = l2[1][l2_per_host], to = l2[2][l2_per_host], rate = 100, size = 200,
+       pattern = "poisson" }
 end

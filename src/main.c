@@ -83,6 +83,8 @@ static int cmd_check(int argc, char **argv) {
   g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
   gboolean ok = virt_check_scenario(scn, errors, warnings);
+  /* issue 5: port groups that drop or flood nested traffic (models/net.h), with the fix. */
+  net_check(scn, warnings);
   for (guint i = 0; i < warnings->len; i++)
     fprintf(stderr, "%s\n", (char *)g_ptr_array_index(warnings, i));
   for (guint i = 0; i < errors->len; i++)

@@ -2138,8 +2138,8 @@ static int make_traffic(lua_State *L, obj_kind kind) {
                  false, &choice))
     t->pattern = (topo_pattern)choice;
   if (kind == OBJ_TRAFFIC) {
-    if (get_quantity(&k, "on", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v)) t->on_s = v * 1e-9;
-    if (get_quantity(&k, "off", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v)) t->off_s = v * 1e-9;
+    if (get_quantity(&k, "on", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v)) t->on_s = v / 1e9;
+    if (get_quantity(&k, "off", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v)) t->off_s = v / 1e9;
     const char *onoff[] = {"on", "off"};
     for (int i = 0; i < 2; i++) {
       int ty = field(&k, onoff[i]);
@@ -2150,7 +2150,7 @@ static int make_traffic(lua_State *L, obj_kind kind) {
     }
     if (get_choice(&k, "size", dist_names, false, &choice)) t->exp_size = choice == 1;
   }
-  if (get_quantity(&k, "start", UNIT_TIME, 1e9, NULL, Q_NONNEG, false, &v)) t->start_s = v * 1e-9;
+  if (get_quantity(&k, "start", UNIT_TIME, 1e9, NULL, Q_NONNEG, false, &v)) t->start_s = v / 1e9;
   lua_Integer n;
   if (get_int(&k, "count", 0, LUA_MAXINTEGER, false, &n)) t->count = (uint64_t)n;
   g_ptr_array_add(c->traffic, k.o);
@@ -2178,17 +2178,17 @@ static void get_network(ctor *k, topo_scenario *scn) {
     scn->network = p;
     double v;
     if (get_quantity(&sub, "vmxnet3_frame", UNIT_TIME, 1e9, NULL, Q_NONNEG, false, &v))
-      p->vmxnet3_frame_s = v * 1e-9;
+      p->vmxnet3_frame_s = v / 1e9;
     if (get_quantity(&sub, "e1000_frame", UNIT_TIME, 1e9, NULL, Q_NONNEG, false, &v))
-      p->e1000_frame_s = v * 1e-9;
+      p->e1000_frame_s = v / 1e9;
     lua_Integer n;
     if (get_int(&sub, "queue", 0, UINT32_MAX, false, &n)) p->queue_frames = n;
     if (get_quantity(&sub, "propagation", UNIT_TIME, 1e9, NULL, Q_NONNEG, false, &v))
-      p->propagation_s = v * 1e-9;
+      p->propagation_s = v / 1e9;
     if (get_quantity(&sub, "pswitch_aging", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v))
-      p->pswitch_aging_s = v * 1e-9;
+      p->pswitch_aging_s = v / 1e9;
     if (get_quantity(&sub, "learn_aging", UNIT_TIME, 1e9, NULL, Q_POSITIVE, false, &v))
-      p->learn_aging_s = v * 1e-9;
+      p->learn_aging_s = v / 1e9;
     if (get_int(&sub, "learn_limit", 1, UINT32_MAX, false, &n)) p->learn_limit = n;
     int choice;
     if (get_choice(&sub, "learn_limit_policy", limit_policies, false, &choice))
@@ -2215,8 +2215,13 @@ static bool resolve_end(scn_ctx *c, scn_obj *o, const char *key, const scn_ref *
       guint nvm = 0;
       scn_obj *one = NULL;
       for (guint i = 0; same && i < same->len; i++)
-        if (((scn_obj *)same->pdata[i])->attached) nvm++, one = same->pdata[i];
+        if (((scn_obj *)same->pdata[i])->attached) {
+          nvm++;
+          if (!one) one = same->pdata[i];
+        }
       guint n = (x ? 1 : 0) + nvm;
+      /* VMs of that name exist but failed to place: their own mistake is reported. */
+      if (n == 0 && same && same->len) return false;
       if (n == 0) {
         g_autofree char *hint = name_hint(c, ref);
         errorf(c, "%s: %s: invalid '%s': no VM or external named '%s'%s", o->where, o->label,
@@ -2818,8 +2823,9 @@ static void resolve_disks(scn_ctx *c) {
         if (d->on.obj ? d->on.obj->obj == ds : !strcmp(ds->name, d->on.name)) found = ds;
       }
       if (!found)
-        errorf(c, "%s: disk: invalid 'datastore': %s is not a datastore of host '%s', where "
-               "%s runs", d->where, d->on.obj ? d->on.obj->label : d->on.name, vm->host->name,
+        errorf(c, "%s: disk: invalid 'datastore': %s%s%s is not on host '%s', where %s runs",
+               d->where, d->on.obj ? "" : "datastore '",
+               d->on.obj ? d->on.obj->label : d->on.name, d->on.obj ? "" : "'", vm->host->name,
                o->label);
       else
         vm->disks[j].datastore = found;

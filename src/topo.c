@@ -179,7 +179,7 @@ void topo_scenario_free(topo_scenario *scn) {
   free_array(scn->dvswitches, free_dvswitch_cb);
   free_array(scn->hosts, free_host_cb);
   if (scn->params) g_hash_table_unref(scn->params);
-  /* issue 5: traffic points at vNICs and externals, so it goes with them, first. */
+  /* issue 5: traffic only borrows its vNICs and externals; freeing it reads neither. */
   free_array(scn->traffic, free_traffic_cb);
   free_array(scn->externals, free_external_cb);
   g_free(scn->network);
@@ -411,9 +411,9 @@ static void append_network(GString *out, const topo_scenario *scn) {
         g_string_append_printf(out, "%g transactions/s of ", t->rate);
       }
     }
-    append_unit(out, UNIT_BYTES, (double)t->frame_bytes);
-    g_string_append_printf(out, "%s, %s\n", t->exp_size ? " (mean, exponential)" : "",
-                           patterns[t->pattern]);
+    /* Frame sizes in bytes, as Ethernet states them ("1500 B", not "1.465 KB"). */
+    g_string_append_printf(out, "%u B%s, %s\n", t->frame_bytes,
+                           t->exp_size ? " (mean, exponential)" : "", patterns[t->pattern]);
   }
 }
 

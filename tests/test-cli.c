@@ -184,6 +184,24 @@ static void test_check_golden(void) {
   rm_rf(cwd);
 }
 
+/* A port group that would drop nested traffic is a warning of `check` that names the file,
+ * line, port group and the fix (tests/scenarios/warn/NAME.lua -> NAME.warn, stderr). */
+static void test_check_warnings(void) {
+  g_autofree char *cwd = scratch();
+  g_autofree char *src = src_path("tests/scenarios/warn/nested-forged-reject.lua");
+  g_autofree char *local = g_build_filename(cwd, "nested-forged-reject.lua", NULL);
+  g_autofree char *text = read_file(src);
+  g_file_set_contents(local, text, -1, NULL);
+  cli_result r = cli(cwd, "check", "nested-forged-reject.lua", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_autofree char *golden = src_path("tests/scenarios/warn/nested-forged-reject.warn");
+  assert_golden(golden, r.err);
+  g_assert_true(strstr(r.err, "set forged_transmits = \"accept\"") != NULL);
+  g_assert_true(strstr(r.err, "set promiscuous = \"accept\"") != NULL);
+  cli_result_clear(&r);
+  rm_rf(cwd);
+}
+
 /* Same scenario and seed give byte-identical files; another seed gives other draws. */
 static void test_determinism(void) {
   g_autofree char *cwd = scratch();
@@ -245,6 +263,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/help/every-command-has-help", test_help);
   g_test_add_func("/cli/bad-input/golden-message-exit-2-nothing-written", test_bad_scenarios);
   g_test_add_func("/cli/check/nested-lab-golden-tree", test_check_golden);
+  g_test_add_func("/cli/check/nested-portgroup-warnings-name-the-fix", test_check_warnings);
   g_test_add_func("/cli/run/same-seed-byte-identical-other-seed-differs", test_determinism);
   g_test_add_func("/cli/run/results-folder-errors-and-layout", test_results_folder);
   return g_test_run();

@@ -2,8 +2,8 @@
  * switch does with each frame, against conservation, and against queueing closed forms.
  *
  * Topologies are built in C (topo.h is plain data; topo_scenario_free releases a tree built by
- * hand) because the traffic, external machines and guest MAC settings the tests need are part
- * of net_spec, which the scenario loader does not fill yet. */
+ * hand) with a net_spec of their own, so each test states exactly what the model gets; one
+ * test loads the shipped comparison scenario and checks it is the hand-built lab. */
 #include <math.h>
 #include <string.h>
 
@@ -11,6 +11,7 @@
 #include "models/net.h"
 #include "sim/engine.h"
 #include "src/met.h"
+#include "src/scn.h"
 #include "src/topo.h"
 
 /* ---- Building topologies --------------------------------------------------------------------- */
@@ -1037,6 +1038,114 @@ static void test_nested_designs(void) {
   g_assert_cmpfloat(res[D_SHARED].rr_p50_us, >, 10 * res[D_SEED].rr_p50_us);
 }
 
+/* The shipped file builds the tested lab: scenarios/network/nested-designs.lua, loaded by the
+ * scenario loader and turned into the model by net_model.create (traffic, externals and all),
+ * gives every design exactly the copies, drops and flow figures of the hand-built lab above.
+ * Same topology in the same order, same flow names (one random stream per name), same seed:
+ * the two runs must be the same run, frame for frame, so every count is equal, not close. */
+static void test_nested_designs_lua(void) {
+  g_autofree char *file =
+      g_test_build_filename(G_TEST_DIST, "..", "scenarios", "network", "nested-designs.lua", NULL);
+  for (int d = 0; d < D_N; d++) {
+    g_autoptr(GHashTable) set = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_insert(set, "design", (gpointer)design_names[d]);
+    scn_options opts = {.set = set};
+    g_autoptr(GError) err = NULL;
+    g_autoptr(topo_scenario) scn = scn_load_file(file, &opts, &err);
+    g_assert_no_error(err);
+    sim_engine *eng = sim_engine_new();
+    met_table *met = met_table_new();
+    mdl_run run = {.eng = eng, .scn = scn, .met = met, .seed = scn->seed, .end = 3 * SIM_S};
+    net_state *from_lua = net_model.create(&run, &err);
+    g_assert_no_error(err);
+    sim_run_until(eng, 3 * SIM_S);
+
+    designs_lab l;
+    designs_build(&l, (design)d);
+    runner r;
+    start(&r, l.scn, l.spec, scn->seed);
+    sim_run_until(r.eng, 3 * SIM_S);
+
+    net_totals a, b;
+    net_get_totals(from_lua, &a);
+    net_get_totals(r.n, &b);
+    g_test_message("%s: %" G_GUINT64_FORMAT " copies made, %" G_GUINT64_FORMAT " flooded",
+                   design_names[d], a.created, a.flooded);
+    g_assert_cmpuint(a.created, >, 0);
+    g_assert_true(memcmp(&a, &b, sizeof a) == 0);
+    const char *flows[] = {"ring-1-1", "ring-4-4", "arp-2-3", "rr"};
+    for (gsize i = 0; i < G_N_ELEMENTS(flows); i++) {
+      net_flow_stats fa, fb;
+      g_assert_true(net_get_flow(from_lua, flows[i], &fa));
+      g_assert_true(net_get_flow(r.n, flows[i], &fb));
+      g_assert_cmpuint(fa.sent, ==, fb.sent);
+      g_assert_cmpuint(fa.delivered, ==, fb.delivered);
+      g_assert_true(fa.latency_mean_s == fb.latency_mean_s ||
+                    (isnan(fa.latency_mean_s) && isnan(fb.latency_mean_s)));
+    }
+    for (int i = 0; i < DN; i++) {
+      double ca, da, cb, db;
+      net_vm_cpu(r.n, l.nested[i], &cb, &db);
+      const topo_host *h = g_ptr_array_index(scn->hosts, 0);
+      net_vm_cpu(from_lua, g_ptr_array_index(h->vms, (guint)i), &ca, &da);
+      g_assert_cmpfloat(ca, ==, cb);
+      g_assert_cmpfloat(da, ==, db);
+    }
+    stop(&r);
+    net_spec_free(l.spec);
+    topo_scenario_free(l.scn);
+    net_model.destroy(from_lua);
+    sim_engine_free(eng);
+    met_table_free(met);
+  }
+}
+
+/* What a guest does with its vNIC reaches the model from the scenario text: web's guest set its
+ * own MAC (guest_mac) on a port group that rejects MAC address changes, so each of the 10
+ * frames db sends it is dropped for that reason (net.h: MAC changes = reject drops frames to a
+ * vNIC whose effective MAC differs from its assigned one); sniffer's guest asked for
+ * promiscuous mode (promiscuous = true) on a promiscuous port group, so it takes in a flooded
+ * copy of each of those 10 frames. And `network = { queue = 7 }` reaches the physical NIC: 20
+ * frames sent back to back (80 ns apart) to an external machine through a 1 Mb/s vmnic0, where
+ * one frame takes 8 ms, meet a queue of 7 (the frame on the wire included, as link_enqueue
+ * counts it) that nothing leaves before the last arrives: 20 - 7 = 13 dropped as queue full. */
+static void test_guest_settings_from_lua(void) {
+  const char *text =
+      "scenario { name = 'g', duration = 1, network = { queue = 7 } }\n"
+      "local esx = host { name = 'esx01', cpu = { cores = 2, ghz = 2 }, memory = '8GB',\n"
+      "                   nics = { nic { name = 'vmnic0', speed = '1Mbps' } } }\n"
+      "local pg = portgroup { name = 'lan', promiscuous = 'accept', mac_changes = 'reject' }\n"
+      "vswitch { name = 'vSwitch0', on = esx, uplinks = { 'vmnic0' }, portgroups = { pg } }\n"
+      "vm { name = 'web', on = esx, memory = '1GB',\n"
+      "     nics = { vnic { portgroup = pg, guest_mac = '02:00:00:00:00:99' } } }\n"
+      "vm { name = 'db', on = esx, memory = '1GB', nics = { vnic { portgroup = pg } } }\n"
+      "vm { name = 'sniffer', on = esx, memory = '1GB',\n"
+      "     nics = { vnic { portgroup = pg, promiscuous = true } } }\n"
+      "local nas = external { name = 'nas', speed = '1Gbps' }\n"
+      "traffic { from = 'db', to = 'web', rate = '1Gbps', frame = 1000, count = 10 }\n"
+      "traffic { name = 'burst', from = 'esx01/sniffer/vnic0', to = nas, rate = '100Gbps',\n"
+      "          frame = 1000, count = 20 }\n";
+  g_autoptr(GError) err = NULL;
+  g_autoptr(topo_scenario) scn = scn_load_string("g.lua", text, strlen(text), NULL, &err);
+  g_assert_no_error(err);
+  sim_engine *eng = sim_engine_new();
+  mdl_run run = {.eng = eng, .scn = scn, .seed = 1, .end = SIM_S};
+  net_state *n = net_model.create(&run, &err);
+  g_assert_no_error(err);
+  sim_run_until(eng, SIM_S);
+  net_counters web, sniffer;
+  g_assert_true(net_get_counters(n, "esx01/web/vnic0", &web));
+  g_assert_true(net_get_counters(n, "esx01/sniffer/vnic0", &sniffer));
+  g_assert_cmpuint(web.drops[NET_DROP_MAC_CHANGE], ==, 10);
+  g_assert_cmpuint(web.rx_frames, ==, 0);
+  g_assert_cmpuint(sniffer.flooded, ==, 10);
+  net_link_stats ls;
+  g_assert_true(net_get_link(n, "esx01/vmnic0", TRUE, &ls));
+  g_assert_cmpuint(ls.dropped, ==, 13);
+  net_model.destroy(n);
+  sim_engine_free(eng);
+}
+
 /* ---- With the CPU model ---------------------------------------------------------------------- */
 
 /* Work done (bare-metal core-seconds) by vm1 of vESX3, CPU-bound, over 3 s of the given design,
@@ -1132,6 +1241,9 @@ int main(int argc, char **argv) {
   g_test_add_func("/net/source/onoff-mean-rate", test_onoff_mean_rate);
   g_test_add_func("/net/determinism/same-seed-same-copies", test_determinism);
   g_test_add_func("/net/scenario/nested-designs", test_nested_designs);
+  g_test_add_func("/net/scenario/lua-file-is-the-tested-lab", test_nested_designs_lua);
+  g_test_add_func("/net/scenario/guest-mac-promiscuous-and-queue-from-lua",
+                  test_guest_settings_from_lua);
   g_test_add_func("/net/cpu/discarded-floods-slow-the-nested-hosts-vms",
                   test_drag_discards_slow_nested_vms);
   return g_test_run();

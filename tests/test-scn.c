@@ -891,6 +891,216 @@ static void test_fuzz_regressions(void) {
   }
 }
 
+/* ---- Network: external machines, traffic and vNIC settings (issue 5) -------------------------- */
+
+/* Two nested hosts with two L2 VMs each on a distributed switch, a client outside, and every
+ * way of naming a flow's ends: a VM object (its first vNIC), a vNIC object, an external object,
+ * a unique name, a VM path and a vNIC path. */
+static const char *net_lab =
+    "scenario { name = 'net', duration = '10s',\n"
+    "  network = { vmxnet3_frame = '3us', e1000_frame = 5e-6, queue = 64, propagation = '1us',\n"
+    "              pswitch_aging = '60s', learn_aging = '2min', learn_limit = 16,\n"
+    "              learn_limit_policy = 'allow', flood_unknown = false } }\n"
+    "local esx = host { name = 'esx01', cpu = { cores = 8, ghz = 2.6 }, memory = '128GB',\n"
+    "  nics = { nic { name = 'vmnic1', speed = '10Gbps' } } }\n"
+    "local pg = portgroup { name = 'trunk', vlan = 4095, promiscuous = 'accept' }\n"
+    "vswitch { name = 'vSwitch1', on = esx, uplinks = { 'vmnic1' }, portgroups = { pg } }\n"
+    "local nested = {}\n"
+    "for i = 1, 2 do\n"
+    "  nested[i] = vm { name = 'vESX' .. i, on = esx, vcpus = 2, memory = '8GB',\n"
+    "    hypervisor = esxi { }, nics = { vnic { name = 'up', portgroup = pg, promiscuous = true,\n"
+    "                                          guest_mac = '02:AA:00:00:00:0' .. i } } }\n"
+    "end\n"
+    "local tenant = dvportgroup { name = 'tenant', vlan = 100 }\n"
+    "dvswitch { name = 'vDS', members = nested, uplinks = { 'up' }, portgroups = { tenant } }\n"
+    "local a = vm { name = 'a', on = nested[1], memory = '1GB',\n"
+    "               nics = { vnic { portgroup = tenant }, vnic { name = 'e1', portgroup = tenant } } }\n"
+    "local bn = vnic { portgroup = tenant }\n"
+    "vm { name = 'b', on = nested[2], memory = '1GB', nics = { bn } }\n"
+    "local client = external { name = 'client', speed = '1Gbps', vlan = 100,\n"
+    "                          mac = '00:11:22:33:44:55' }\n"
+    "traffic { from = a, to = bn, rate = '50Mbps', frame = 1500, pattern = 'poisson' }\n"
+    "traffic { name = 'bulk', from = 'b', to = 'esx01/vESX1/a/e1', rate = 1e6, frame = '9000B',\n"
+    "          pattern = 'onoff', on = '200ms', off = 0.8, start = '2s', count = 1000,\n"
+    "          size = 'exp' }\n"
+    "rr { from = client, to = 'esx01/vESX2/b', rate = 1000, size = 200, pattern = 'poisson' }\n"
+    "noise { from = 'client', rate = 2 }\n";
+
+static void test_net_valid(void) {
+  g_autoptr(topo_scenario) scn = load_ok(net_lab, NULL);
+  /* Parameters in base units: times in seconds, "allow" = do not drop at the limit. */
+  const topo_net_params *p = scn->network;
+  g_assert_nonnull(p);
+  g_assert_cmpfloat_with_epsilon(p->vmxnet3_frame_s, 3e-6, 1e-15);
+  g_assert_cmpfloat_with_epsilon(p->e1000_frame_s, 5e-6, 1e-15);
+  g_assert_cmpint(p->queue_frames, ==, 64);
+  g_assert_cmpfloat_with_epsilon(p->propagation_s, 1e-6, 1e-15);
+  g_assert_cmpfloat(p->pswitch_aging_s, ==, 60.0);
+  g_assert_cmpfloat(p->learn_aging_s, ==, 120.0);
+  g_assert_cmpint(p->learn_limit, ==, 16);
+  g_assert_cmpint(p->learn_limit_drop, ==, 0);
+  g_assert_cmpint(p->flood_unknown, ==, 0);
+
+  const topo_host *h = g_ptr_array_index(scn->hosts, 0);
+  topo_vm *v1 = vm_at(h->vms, 0), *v2 = vm_at(h->vms, 1);
+  topo_vnic *up1 = g_ptr_array_index(v1->vnics, 0);
+  g_assert_true(up1->promiscuous);
+  /* Stored as parse_mac stores assigned MACs: lower case with ':'. */
+  g_assert_cmpstr(up1->guest_mac, ==, "02:aa:00:00:00:01");
+  topo_vm *a = vm_at(v1->vms, 0), *b = vm_at(v2->vms, 0);
+  topo_vnic *a0 = g_ptr_array_index(a->vnics, 0), *a1 = g_ptr_array_index(a->vnics, 1);
+  topo_vnic *b0 = g_ptr_array_index(b->vnics, 0);
+  g_assert_false(a0->promiscuous);
+  g_assert_null(a0->guest_mac);
+
+  g_assert_cmpuint(scn->externals->len, ==, 1);
+  const topo_external *x = g_ptr_array_index(scn->externals, 0);
+  g_assert_cmpstr(x->name, ==, "client");
+  g_assert_cmpfloat(x->speed_bps, ==, 1e9);
+  g_assert_cmpint(x->vlan, ==, 100);
+  g_assert_cmpstr(x->mac, ==, "00:11:22:33:44:55");
+
+  g_assert_cmpuint(scn->traffic->len, ==, 4);
+  const topo_traffic *t = g_ptr_array_index(scn->traffic, 0);
+  /* Unnamed: called after its kind and its rank among them. A VM object means its first vNIC;
+   * the defaults are constant, fixed size, from the start, endless. */
+  g_assert_cmpstr(t->name, ==, "traffic1");
+  g_assert_cmpint(t->kind, ==, TOPO_TRAFFIC_STREAM);
+  g_assert_true(t->from_vnic == a0 && t->to_vnic == b0);
+  g_assert_null(t->from_ext);
+  g_assert_cmpfloat(t->rate, ==, 50e6);
+  g_assert_cmpuint(t->frame_bytes, ==, 1500);
+  g_assert_cmpint(t->pattern, ==, TOPO_PATTERN_POISSON);
+  g_assert_false(t->exp_size);
+  g_assert_cmpuint(t->count, ==, 0);
+  t = g_ptr_array_index(scn->traffic, 1);
+  /* A bare number is bits per second; 0.8 for a time is seconds; '9000B' is bytes. */
+  g_assert_cmpstr(t->name, ==, "bulk");
+  g_assert_true(t->from_vnic == b0 && t->to_vnic == a1);
+  g_assert_cmpfloat(t->rate, ==, 1e6);
+  g_assert_cmpuint(t->frame_bytes, ==, 9000);
+  g_assert_cmpint(t->pattern, ==, TOPO_PATTERN_ONOFF);
+  g_assert_cmpfloat_with_epsilon(t->on_s, 0.2, 1e-12);
+  g_assert_cmpfloat_with_epsilon(t->off_s, 0.8, 1e-12);
+  g_assert_cmpfloat(t->start_s, ==, 2.0);
+  g_assert_cmpuint(t->count, ==, 1000);
+  g_assert_true(t->exp_size);
+  t = g_ptr_array_index(scn->traffic, 2);
+  g_assert_cmpstr(t->name, ==, "rr1");
+  g_assert_cmpint(t->kind, ==, TOPO_TRAFFIC_RR);
+  g_assert_true(t->from_ext == x && t->to_vnic == b0);
+  g_assert_cmpfloat(t->rate, ==, 1000);
+  g_assert_cmpuint(t->frame_bytes, ==, 200);
+  t = g_ptr_array_index(scn->traffic, 3);
+  /* Noise: broadcast, no receiver; 60-byte frames (an ARP request) unless told. */
+  g_assert_cmpstr(t->name, ==, "noise1");
+  g_assert_cmpint(t->kind, ==, TOPO_TRAFFIC_NOISE);
+  g_assert_true(t->from_ext == x && !t->to_vnic && !t->to_ext);
+  g_assert_cmpuint(t->frame_bytes, ==, 60);
+  g_assert_cmpint(t->pattern, ==, TOPO_PATTERN_CONSTANT);
+}
+
+/* A scenario without any of it: no network table (every parameter at the model's default),
+ * empty lists. */
+static void test_net_defaults(void) {
+  g_autoptr(topo_scenario) scn =
+      load_ok("scenario { name = 's', duration = 1 }\n"
+              "host { name = 'h', cpu = { cores = 1, ghz = 1 }, memory = '1GB' }\n", NULL);
+  g_assert_null(scn->network);
+  g_assert_cmpuint(scn->externals->len, ==, 0);
+  g_assert_cmpuint(scn->traffic->len, ==, 0);
+}
+
+static void test_bad_traffic_to_nothing(void) {
+  check_bad("traffic-to-nothing", "traffic-to-nothing.lua:5: traffic: invalid 'to': no VM or "
+                                  "external named 'db9'");
+}
+
+static void test_bad_rate_unit(void) {
+  check_bad("bad-rate-unit", "bad-rate-unit.lua:6: traffic: invalid 'rate': expected a bit rate "
+                             "such as \"1Gbps\" (units bps, Kbps, Mbps, Gbps), got \"50MB/s\"");
+}
+
+static void test_bad_pattern(void) {
+  check_bad("bad-pattern", "bad-pattern.lua:6: traffic: invalid 'pattern': expected "
+                           "\"constant\", \"poisson\" or \"onoff\", got \"poison\" (did you mean "
+                           "\"poisson\"?)");
+}
+
+static void test_net_key_checks(void) {
+  struct {
+    const char *body;
+    const char *want;
+  } cases[] = {
+      {"traffic { from = h, to = a, rate = '1Mbps' }",
+       "t.lua:5: traffic: invalid 'from': expected a VM, a vnic { }, an external { }, or its "
+       "name or path, got host 'h'"},
+      {"traffic { to = a, rate = '1Mbps' }", "t.lua:5: traffic: missing 'from'"},
+      {"traffic { from = a, to = 'nobody/x', rate = '1Mbps' }",
+       "t.lua:5: traffic: invalid 'to': no VM or vNIC at path 'nobody/x'"},
+      {"traffic { from = a, to = 'h/b/eth9', rate = '1Mbps' }",
+       "t.lua:5: traffic: invalid 'to': no VM or vNIC at path 'h/b/eth9'"},
+      {"traffic { from = a, to = a, rate = '1Mbps' }",
+       "t.lua:5: traffic: invalid 'to': it is the sender itself"},
+      {"vm { name = 'a', on = 'b', memory = '1GB', nics = { vnic { } } }\n"
+       "traffic { from = 'a', to = 'b', rate = '1Mbps' }",
+       "t.lua:6: traffic: invalid 'from': 'a' names 2 VMs and externals; give a path, such as "
+       "'h/a'"},
+      {"traffic { from = a, to = 'c', rate = '1Mbps' }",
+       "t.lua:5: traffic: invalid 'to': vm 'c' has no vnic (give it nics = { vnic { ... } })"},
+      {"traffic { from = a, to = vnic { }, rate = '1Mbps' }",
+       "t.lua:5: traffic: invalid 'to': vnic belongs to no VM (list it in a vm's nics)"},
+      {"traffic { from = a, to = 'b', rate = '1Mbps', pattern = 'onoff' }",
+       "t.lua:5: traffic: missing 'on' (the mean on period, needed when pattern = \"onoff\")\n"
+       "t.lua:5: traffic: missing 'off' (the mean off period, needed when pattern = \"onoff\")"},
+      {"traffic { from = a, to = 'b', rate = '1Mbps', frame = '64KB' }",
+       "t.lua:5: traffic: invalid 'frame': expected a size <= 65535 bytes (one frame), got "
+       "\"64KB\""},
+      {"traffic { name = 'f', from = a, to = 'b', rate = '1Mbps' }\n"
+       "traffic { name = 'f', from = 'b', to = a, rate = '1Mbps' }",
+       "t.lua:6: traffic 'f': name 'f' already used by the traffic at t.lua:5"},
+      {"rr { from = a, to = 'b', rate = '1Mbps', size = 100, pattern = 'onoff' }",
+       "t.lua:5: rr: invalid 'rate': expected a number of transactions per second > 0, got "
+       "\"1Mbps\"\n"
+       "t.lua:5: rr: invalid 'pattern': expected \"constant\" or \"poisson\", got \"onoff\""},
+      {"rr { from = a, to = 'b', rate = 10 }", "t.lua:5: rr: missing 'size'"},
+      {"noise { from = a, to = 'b', rate = 0 }",
+       "t.lua:5: noise: invalid 'rate': expected a number of frames per second > 0, got 0\n"
+       "t.lua:5: noise: unknown key 'to'"},
+      {"external { name = 'x', speed = '1Gbps', vlan = 4095, mac = 'nope' }\n"
+       "external { name = 'x', speed = '1Gbps' }",
+       "t.lua:5: external 'x': invalid 'mac': expected a MAC address such as "
+       "\"00:50:56:01:02:03\", got \"nope\"\n"
+       "t.lua:5: external 'x': invalid 'vlan': expected integer <= 4094, got 4095\n"
+       "t.lua:6: external 'x': name already used by the external at t.lua:5"},
+      {"vnic { promiscuous = 'yes', guest_mac = 12 }",
+       "t.lua:5: vnic: invalid 'promiscuous': expected true or false, got \"yes\"\n"
+       "t.lua:5: vnic: invalid 'guest_mac': expected a MAC address such as "
+       "\"02:00:00:00:00:01\", got 12"},
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *text = g_strdup_printf(
+        "scenario { name = 's', duration = 1 }\n"
+        "local h = host { name = 'h', cpu = { cores = 1, ghz = 1 }, memory = '1GB' }\n"
+        "local a = vm { name = 'a', on = h, memory = '1GB', nics = { vnic { } } }\n"
+        "vm { name = 'b', on = h, memory = '1GB', hypervisor = esxi { }, nics = { vnic { } } }; "
+        "vm { name = 'c', on = h, memory = '1GB' }\n"
+        "%s\n", cases[i].body);
+    g_autofree char *msg = load_bad(text);
+    g_test_message("case %zu: %s", i, cases[i].body);
+    g_assert_cmpstr(msg, ==, cases[i].want);
+  }
+  g_autofree char *msg = load_bad("scenario { name = 's', duration = 1, network = { queue = -1,\n"
+                                  "  learn_limit_policy = 'keep', flod_unknown = true } }\n"
+                                  "host { name = 'h', cpu = { cores = 1, ghz = 1 }, memory = 1 }\n");
+  g_assert_cmpstr(msg, ==,
+                  "t.lua:1: scenario 's': invalid 'network.queue': expected integer >= 0, got -1\n"
+                  "t.lua:1: scenario 's': invalid 'network.learn_limit_policy': expected "
+                  "\"allow\" or \"drop\", got \"keep\"\n"
+                  "t.lua:1: scenario 's': unknown key 'network.flod_unknown' (did you mean "
+                  "'network.flood_unknown'?)");
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/scn/valid/four-nested-hosts-built-by-loops", test_lab);
@@ -933,5 +1143,12 @@ int main(int argc, char **argv) {
   g_test_add_func("/scn/sandbox/only-safe-globals", test_sandbox);
   g_test_add_func("/scn/file/unreadable", test_unreadable_file);
   g_test_add_func("/scn/fuzz/regressions-give-a-message", test_fuzz_regressions);
+  /* issue 5 */
+  g_test_add_func("/scn/network/traffic-externals-and-vnic-settings", test_net_valid);
+  g_test_add_func("/scn/network/defaults", test_net_defaults);
+  g_test_add_func("/scn/bad/traffic-to-nothing", test_bad_traffic_to_nothing);
+  g_test_add_func("/scn/bad/bad-rate-unit", test_bad_rate_unit);
+  g_test_add_func("/scn/bad/bad-pattern", test_bad_pattern);
+  g_test_add_func("/scn/network/every-key-check", test_net_key_checks);
   return g_test_run();
 }
