@@ -408,7 +408,8 @@ typedef struct cell_fill {
 
 static void cell_fill_value(const char *key, double num, const char *str, void *user) {
   cell_fill *f = user;
-  guint i = GPOINTER_TO_UINT(g_hash_table_lookup(f->u->seen, key)) - 1;
+  guint i = GPOINTER_TO_UINT(g_hash_table_lookup(f->u->seen, key));
+  if (i-- == 0) return; /* a key this table leaves out */
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   if (str) {
     f->cells[i] = g_strdup(str);
@@ -425,15 +426,46 @@ static void cell_fill_value(const char *key, double num, const char *str, void *
  * shallowest in the table; a column of numbers is right-aligned, one that holds any text is
  * left-aligned; a missing value is an empty cell. Two spaces between columns, none after the
  * last. */
-static void print_kind_table(FILE *f, const met_table *t, const char *kind, GArray *ids) {
-  key_union u;
+/* Whether the table `kind` of print_table shows `key`: keys starting with `attr_` (a
+ * breakdown of the entity's time) make a table of their own, and unless `all` a column whose
+ * every value is zero or missing is left out (most drop reasons, most of the time). */
+typedef struct key_filter {
+  gboolean attr;  /* the attribution table (keys attr_*) or the main one */
+  gboolean all;
+} key_filter;
+
+static gboolean key_shown(const met_table *t, GArray *ids, const char *key, key_filter kf) {
+  if (g_str_has_prefix(key, "attr_") != kf.attr) return FALSE;
+  if (kf.all) return TRUE;
+  for (guint i = 0; i < ids->len; i++) {
+    met_id e = g_array_index(ids, met_id, i);
+    double v = met_get_num(t, e, key);
+    if (met_get_str(t, e, key) || (!isnan(v) && v != 0)) return TRUE;
+  }
+  return FALSE;
+}
+
+static void print_kind_table(FILE *f, const met_table *t, const char *kind, GArray *ids,
+                             key_filter kf) {
+  key_union all_keys, u;
+  key_union_init(&all_keys);
   key_union_init(&u);
   int min_layer = G_MAXINT;
   for (guint i = 0; i < ids->len; i++) {
     met_id e = g_array_index(ids, met_id, i);
-    met_foreach_value(t, e, key_union_add, &u);
+    met_foreach_value(t, e, key_union_add, &all_keys);
     min_layer = MIN(min_layer, met_entity_layer(t, e));
   }
+  for (guint k = 0; k < all_keys.keys->len; k++) {
+    const char *key = g_ptr_array_index(all_keys.keys, k);
+    if (key_shown(t, ids, key, kf)) key_union_add(key, 0, NULL, &u);
+  }
+  key_union_clear(&all_keys);
+  if (kf.attr && u.keys->len == 0) {
+    key_union_clear(&u);
+    return;
+  }
+  fputc('\n', f);
   guint nk = u.keys->len, nr = ids->len, ncol = nk + 1;
   /* cells[r * ncol + c]; row 0 is the header. */
   g_autoptr(GPtrArray) cells = g_ptr_array_new_full((nr + 1) * ncol, g_free);
@@ -466,7 +498,10 @@ static void print_kind_table(FILE *f, const met_table *t, const char *kind, GArr
     for (guint c = 0; c < ncol; c++)
       width[c] = MAX(width[c], (gsize)g_utf8_strlen(g_ptr_array_index(cells, r * ncol + c), -1));
 
-  fprintf(f, "%s (%u)\n", kind, nr);
+  if (kf.attr)
+    fprintf(f, "%s (%u): where the time goes, %% of its vCPUs x elapsed time\n", kind, nr);
+  else
+    fprintf(f, "%s (%u)\n", kind, nr);
   g_autoptr(GString) line = g_string_new(NULL);
   for (guint r = 0; r <= nr; r++) {
     g_string_truncate(line, 0);
@@ -519,8 +554,8 @@ static void print_table(FILE *f, const out_run_info *info, const met_table *t, g
     const char *kind = g_ptr_array_index(kinds, i);
     GArray *ids = g_hash_table_lookup(by_kind, kind);
     if (!ids || (!all && !strcmp(kind, "vcpu"))) continue;
-    fputc('\n', f);
-    print_kind_table(f, t, kind, ids);
+    print_kind_table(f, t, kind, ids, (key_filter){.attr = FALSE, .all = all});
+    print_kind_table(f, t, kind, ids, (key_filter){.attr = TRUE, .all = all});
   }
 }
 

@@ -570,6 +570,31 @@ static void test_table_kind_order(void) {
 
 /* --format csv: every entity (vCPUs too), the union of all keys in first-seen order, numbers in
  * the files' shortest exact form (61.26, 12.345), missing values empty. */
+/* The stdout table leaves out a column that is zero or missing for every entity of a kind
+ * (unless all), and shows attr_* keys as a table of their own. Expected text by hand: vm 'a'
+ * has %USED 50 and drops 0, 'b' has %USED 25 and no drops key; both have attr_guest_pct. */
+static void test_print_hides_zero_columns_and_splits_attribution(void) {
+  g_autoptr(met_table) t = met_table_new();
+  met_id a = met_entity(t, "h/a", "vm", 1), b = met_entity(t, "h/b", "vm", 1);
+  met_set_num(t, a, "%USED", 50);
+  met_set_num(t, a, "drops", 0);
+  met_set_num(t, a, "attr_guest_pct", 40);
+  met_set_num(t, b, "%USED", 25);
+  met_set_num(t, b, "attr_guest_pct", 20);
+  g_autofree char *brief = print_to_string(OUT_TABLE, NULL, t, FALSE);
+  g_assert_cmpstr(brief, ==,
+                  "\nvm (2)\n"
+                  "entity  %USED\n"
+                  "h/a      50.0\n"
+                  "h/b      25.0\n"
+                  "\nvm (2): where the time goes, % of its vCPUs x elapsed time\n"
+                  "entity  attr_guest_pct\n"
+                  "h/a               40.0\n"
+                  "h/b               20.0\n");
+  g_autofree char *full = print_to_string(OUT_TABLE, NULL, t, TRUE);
+  g_assert_nonnull(strstr(full, "entity  %USED  drops\n"));
+}
+
 static void test_print_csv(void) {
   g_autoptr(met_table) t = small_lab();
   g_autofree char *text = print_to_string(OUT_CSV, &lab_info, t, FALSE);
@@ -609,6 +634,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/out/dir/not-writable-fails", test_dir_not_writable_fails);
   g_test_add_func("/out/table/alignment", test_table_alignment);
   g_test_add_func("/out/table/kind-order", test_table_kind_order);
+  g_test_add_func("/out/print/table-hides-zero-columns-and-splits-attribution",
+                  test_print_hides_zero_columns_and_splits_attribution);
   g_test_add_func("/out/print/csv", test_print_csv);
   g_test_add_func("/out/print/json", test_print_json);
   return g_test_run();
