@@ -9,6 +9,7 @@
 local nested_hosts = param("nested_hosts", 4)   -- vESX1..N
 local l2_per_host  = param("l2_per_host", 4)    -- L2 VMs on each nested host
 local l2_util      = param("l2_util", 0.6)      -- busy fraction of each L2 vCPU
+local l2_active    = param("l2_active", 0.5)    -- share of each L2 VM's memory it keeps busy
 local cores        = param("cores", 8)          -- physical cores (2 threads each)
 local with_traffic = param("traffic", true)   -- false: CPU only (the CPU benchmark)
 local l2_rate      = param("l2_rate", "50Mbps") -- stream between L2 VMs on different nested hosts
@@ -84,8 +85,9 @@ for i = 1, nested_hosts do
   for j = 1, l2_per_host do
     l2[i][j] = vm { name = "vm" .. j, on = nested[i], vcpus = 1, memory = "4GB", disk = "40GB",
                     guest = "linux64", nics = { vnic { portgroup = tenant } },
-                    workload = cpu { util = l2_util, period = "200ms", dist = "exp",
-                                     profile = "kernbench" } }
+                    workload = { cpu { util = l2_util, period = "200ms", dist = "exp",
+                                       profile = "kernbench" },
+                                 mem { active = l2_active } } }
   end
 end
 

@@ -1,17 +1,33 @@
 /* pq.c — the pending-event queue: a binary min-heap of {key, event} slots, indexed through
- * the event's own `slot` field so that cancel and reschedule find their event in O(1) and
+ * the event's own `slot` field so that cancel and reschedule find their event in O(log n) and
  * repair the heap in O(log n).
  *
- * Why a binary heap: with the same 24-byte slots, a 4-ary heap halves the levels (and the
- * slot-index writes) but needs three comparisons a level; in the hold benchmark
- * (src/bench.c) it was 5-40% slower than this binary heap at n = 10^3, 10^5 and 10^6,
- * whether it picked the earliest child by a loop or by a tournament. Bottom-up pops (sink
- * the hole to a leaf, then sift the last slot up), branch-free child selection, and
- * prefetching grandchildren or the moved events' lines were all slower or no faster here.
+ * The index is kept as a hint, not exactly. Invariant: a pending event's slot is at the heap
+ * index in its `slot` field or at one of that index's ancestors. A slot that moves up (from
+ * i to its parent, as the children do in every sift-down) keeps its hint below it, so that
+ * move writes nothing; a slot that moves down (a parent displaced by a rising slot in a
+ * sift-up) and the slot a sift finally places get their exact index written. Cancel and
+ * reschedule find the slot by walking up from the hint: at most log2(n) steps, along the
+ * slots' own array, without touching any other event.
+ *
+ * Why: keeping the index exact means writing it into every event a sift moves, one per
+ * level. A pop sinks a slot from the root to near a leaf, so at 10^6 pending events that is
+ * about 20 writes into scattered events, most of them cache misses; in the hold benchmark
+ * (src/bench.c) it made this queue 1.34-1.62x slower than a plain heap of keys, against
+ * issue 2's 1.25x. With hints a pop writes two events: the one it returns (now idle) and
+ * the one it sinks, and it prefetches both ahead of time (see sim_pq_pop). Pushes and
+ * reschedules write as before, since their sift-ups move parents down.
+ *
+ * Alternatives measured in the same benchmark and dropped: lazy cancellation (a cancelled
+ * slot stays in the heap, stale, until popped or a rebuild filters it out) holds about as
+ * fast as this, but each cancel then costs a full pop later and the rebuilds, 3x slower per
+ * reschedule at 10^3 events and 2x at 10^5, and a stale slot must not read its event,
+ * which its owner may have freed, so it needs a set of stale sequence numbers and its own
+ * memory budget; a 4-ary heap (three comparisons a level) was 5-40% slower at every size.
  *
  * The sifts move a "hole" instead of swapping: the moving slot is held in a local and every
- * slot it passes is copied once (and its event's index updated once), which halves the
- * memory traffic of a swap-based sift. Every order decision goes through sim_key_less. */
+ * slot it passes is copied once, which halves the memory traffic of a swap-based sift.
+ * Every order decision goes through sim_key_less. */
 #include "sim/pq.h"
 
 #include <glib.h>
@@ -35,9 +51,17 @@ struct sim_pq {
  * UINT32_MAX - 1 events (about 4 * 10^9, i.e. 160 GB of slots and events: unreachable). */
 #define PQ_MAX_LEN ((size_t)SIM_EVENT_IDLE - 1)
 
+/* Asks for the cache line at p, to be written, ahead of the write. A hint only: compilers
+ * without the GCC builtin (GCC and Clang have it) do without. */
+#if defined(__GNUC__)
+#define PQ_PREFETCH_FOR_WRITE(p) __builtin_prefetch((p), 1)
+#else
+#define PQ_PREFETCH_FOR_WRITE(p) ((void)(p))
+#endif
+
 sim_pq *sim_pq_new(size_t capacity_hint) {
   sim_pq *pq = g_new0(sim_pq, 1);
-  pq->cap = capacity_hint > 16 ? capacity_hint : 16;
+  pq->cap = capacity_hint > 16 ? MIN(capacity_hint, PQ_MAX_LEN) : 16;
   pq->heap = g_new(pq_slot, pq->cap);
   return pq;
 }
@@ -54,43 +78,52 @@ size_t sim_pq_len(const sim_pq *pq) { return pq->len; }
 
 size_t sim_pq_memory(const sim_pq *pq) { return sizeof *pq + pq->cap * sizeof(pq_slot); }
 
-/* Writes slot s at index i and tells its event where it now lives. */
-static inline void pq_place(sim_pq *pq, size_t i, pq_slot s) {
-  pq->heap[i] = s;
+/* Writes slot s at index i and tells its event its exact index. */
+static inline void pq_place(pq_slot *h, size_t i, pq_slot s) {
+  h[i] = s;
   s.ev->slot = (uint32_t)i;
 }
 
-/* Moves s up from the hole at i until its parent runs before it. */
-static void pq_sift_up(sim_pq *pq, size_t i, pq_slot s) {
-  pq_slot *h = pq->heap;
+/* Moves s up from the hole at i until its parent runs before it. Each parent passed moves
+ * down, below its hint, so it gets its new index. */
+static inline void pq_sift_up(pq_slot *h, size_t i, pq_slot s) {
   while (i > 0) {
     size_t parent = (i - 1) / 2;
     if (!sim_key_less(s.key, h[parent].key)) break;
-    pq_place(pq, i, h[parent]);
+    pq_place(h, i, h[parent]);
     i = parent;
   }
-  pq_place(pq, i, s);
+  pq_place(h, i, s);
 }
 
-/* Moves s down from the hole at i until both children run after it. */
-static void pq_sift_down(sim_pq *pq, size_t i, pq_slot s) {
-  pq_slot *h = pq->heap;
-  size_t n = pq->len;
+/* Moves s down from the hole at i, in a heap of n slots, until both children run after it.
+ * Each child passed moves up, still above its hint: only s's final index is written. */
+static inline void pq_sift_down(pq_slot *h, size_t n, size_t i, pq_slot s) {
   for (;;) {
     size_t child = 2 * i + 1;
     if (child >= n) break;
-    /* The earlier of the one or two children, written as a loop over them rather than as
-     * `if (right < n && right runs before left)`: GCC 12 lays the loop out with fewer taken
-     * branches, and it measured 12-15% faster per hold at n = 10^3 and 10^5. */
-    size_t end = child + 2 < n ? child + 2 : n;
-    size_t best = child;
-    for (size_t c = child + 1; c < end; c++)
-      if (sim_key_less(h[c].key, h[best].key)) best = c;
-    if (!sim_key_less(h[best].key, s.key)) break;
-    pq_place(pq, i, h[best]);
-    i = best;
+    if (child + 1 < n && sim_key_less(h[child + 1].key, h[child].key)) child++;
+    if (!sim_key_less(h[child].key, s.key)) break;
+    h[i] = h[child];
+    i = child;
   }
-  pq_place(pq, i, s);
+  pq_place(h, i, s);
+}
+
+/* The index of a pending event's slot: its hint or the nearest ancestor of the hint that
+ * holds the event (an event is in one slot only). The hint may lie past the end of a heap
+ * that has shrunk; its ancestors are still the right path. */
+static size_t pq_find(const sim_pq *pq, const sim_event *ev) {
+  size_t i = ev->slot;
+  for (;;) {
+    if (i < pq->len && pq->heap[i].ev == ev) return i;
+    if (i == 0)
+      g_error("%s:%d: a pending event is not in the event queue it is cancelled or moved in: "
+              "it was scheduled on another engine, or its sim_event was copied or moved "
+              "(realloc of an array of entities?) while pending",
+              __FILE__, __LINE__);
+    i = (i - 1) / 2;
+  }
 }
 
 /* The array grows by a quarter (at least 16 slots): right after a growth a pending event
@@ -114,7 +147,7 @@ void sim_pq_push(sim_pq *pq, sim_event *ev, sim_time t) {
   g_assert(!sim_event_pending(ev));
   if (pq->len == pq->cap) pq_grow(pq);
   pq_slot s = {{t, pq->seq++}, ev};
-  pq_sift_up(pq, pq->len++, s);
+  pq_sift_up(pq->heap, pq->len++, s);
 }
 
 sim_event *sim_pq_peek(const sim_pq *pq, sim_key *key) {
@@ -129,7 +162,18 @@ sim_event *sim_pq_pop(sim_pq *pq, sim_key *key) {
   if (key) *key = top.key;
   top.ev->slot = SIM_EVENT_IDLE;
   size_t last = --pq->len;
-  if (last > 0) pq_sift_down(pq, 0, pq->heap[last]);
+  if (last > 0) {
+    pq_slot s = pq->heap[last];
+    /* s's event gets its index when the sift ends, typically 20 levels later at 10^6
+     * events: fetching its line now hides that miss behind the sift. And the new top's
+     * event is the next one popped (made idle, then read by the engine's loop) unless an
+     * earlier one is pushed first: fetching it now hides that miss behind the caller's
+     * work. Measured in the hold benchmark, the first saves about 10% per hold at each
+     * size, the second another 10-15% at 10^6. */
+    PQ_PREFETCH_FOR_WRITE(s.ev);
+    pq_sift_down(pq->heap, last, 0, s);
+    PQ_PREFETCH_FOR_WRITE(pq->heap[0].ev);
+  }
   return top.ev;
 }
 
@@ -137,15 +181,14 @@ sim_event *sim_pq_pop(sim_pq *pq, sim_key *key) {
  * otherwise at or below i. */
 static void pq_fill(sim_pq *pq, size_t i, pq_slot s) {
   if (i > 0 && sim_key_less(s.key, pq->heap[(i - 1) / 2].key))
-    pq_sift_up(pq, i, s);
+    pq_sift_up(pq->heap, i, s);
   else
-    pq_sift_down(pq, i, s);
+    pq_sift_down(pq->heap, pq->len, i, s);
 }
 
 void sim_pq_remove(sim_pq *pq, sim_event *ev) {
   g_assert(sim_event_pending(ev));
-  size_t i = ev->slot;
-  g_assert(i < pq->len && pq->heap[i].ev == ev);
+  size_t i = pq_find(pq, ev);
   ev->slot = SIM_EVENT_IDLE;
   size_t last = --pq->len;
   if (i != last) pq_fill(pq, i, pq->heap[last]);
@@ -156,8 +199,7 @@ void sim_pq_update(sim_pq *pq, sim_event *ev, sim_time t) {
     sim_pq_push(pq, ev, t);
     return;
   }
-  size_t i = ev->slot;
-  g_assert(i < pq->len && pq->heap[i].ev == ev);
+  size_t i = pq_find(pq, ev);
   /* A fresh sequence number puts the event last among those at t, exactly as a remove and
    * a push would, but repairs the heap with one sift instead of two. */
   pq_slot s = {{t, pq->seq++}, ev};

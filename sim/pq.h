@@ -5,7 +5,8 @@
  * embeds its sim_event), and the heap array grows geometrically, so after warm-up a push or a
  * pop touches no allocator. Each heap slot holds the key next to the event pointer, so that
  * comparisons never chase a pointer (24 bytes a slot + 16 bytes a sim_event = 40 bytes per
- * pending event). */
+ * pending event). A cancelled event leaves the heap at once: the queue never reads it again,
+ * so its owner may free it right after the cancel. */
 #ifndef NESTSIM_SIM_PQ_H
 #define NESTSIM_SIM_PQ_H
 
@@ -36,8 +37,10 @@ static inline bool sim_key_less(sim_key a, sim_key b) {
 
 struct sim_entity;
 
-/* An event handle, embedded by its owner. `slot` is the event's place in the heap, or
- * SIM_EVENT_IDLE when not pending; `tag` tells the owner's handler which event this is. */
+/* An event handle, embedded by its owner. `slot` is private to the queue: SIM_EVENT_IDLE when
+ * the event is not pending, otherwise a heap index at or below the event's slot (the queue
+ * finds the slot on the way up from there; see sim/pq.c). `tag` tells the owner's handler
+ * which event this is. */
 typedef struct sim_event {
   struct sim_entity *target;
   uint32_t slot;
@@ -71,10 +74,10 @@ void sim_pq_push(sim_pq *pq, sim_event *ev, sim_time t);
 sim_event *sim_pq_pop(sim_pq *pq, sim_key *key);
 /* The earliest event without removing it, or NULL. OUT: *key its key (may be NULL). */
 sim_event *sim_pq_peek(const sim_pq *pq, sim_key *key);
-/* Removes a pending event; the event becomes idle. */
+/* Removes a pending event; the event becomes idle. O(log n). */
 void sim_pq_remove(sim_pq *pq, sim_event *ev);
 /* Moves a pending or idle event to time t with a fresh sequence number, as if removed and
- * pushed again: among events at t it now runs last. */
+ * pushed again: among events at t it now runs last. O(log n). */
 void sim_pq_update(sim_pq *pq, sim_event *ev, sim_time t);
 
 #endif

@@ -9,8 +9,9 @@
  * Two queues run the same increments from the same GSL stream:
  *  - the baseline, a plain binary heap of 16-byte (time, seq) keys written below, with no
  *    handles: the fastest a heap of these keys gets, and what issue 2 calls the reference;
- *  - sim/pq.c, whose 24-byte slots carry the event pointer and which writes each moved
- *    event's slot index back (the price of O(log n) cancel and reschedule).
+ *  - sim/pq.c, whose 24-byte slots carry the event pointer and which keeps each pending
+ *    event's slot index (as a hint) in the event: the price of O(log n) cancel and
+ *    reschedule.
  * Both order by sim_key_less with a sequence number, so they must pop exactly the same
  * (time, seq) sequence: a checksum of it is compared after every chunk, which keeps the
  * compiler from discarding the work and doubles as a cross-check of the two heaps.

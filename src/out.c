@@ -245,6 +245,26 @@ static void csv_metric(GString *out, double v) {
   if (isfinite(v)) g_string_append(out, fmt_metric(buf, v));
 }
 
+/* Appends one merged row of metrics.csv. */
+static void csv_row(GString *s, const met_table *t, met_id e, int64_t t_ns, const double *v,
+                    guint nc) {
+  append_seconds(s, t_ns);
+  g_string_append_c(s, ',');
+  csv_field(s, met_entity_path(t, e));
+  g_string_append_c(s, ',');
+  csv_field(s, met_entity_kind(t, e));
+  g_string_append_printf(s, ",%d", met_entity_layer(t, e));
+  for (met_id c = 0; c < nc; c++) {
+    g_string_append_c(s, ',');
+    csv_metric(s, v[c]);
+  }
+  g_string_append_c(s, '\n');
+}
+
+/* Several models may report on one entity at the same instant (the CPU and the memory model
+ * both on a nested host's VM): their rows become one, each column taken from the first row
+ * that has a value for it, in the order the entities first appear at that instant. Rows of
+ * one instant are contiguous, since every model samples at the same interval events. */
 char *out_metrics_csv(const met_table *t) {
   g_assert(t);
   guint nc = met_n_columns(t), nr = met_n_rows(t);
@@ -256,21 +276,32 @@ char *out_metrics_csv(const met_table *t) {
     csv_field(s, met_column_name(t, c));
   }
   g_string_append_c(s, '\n');
-  for (guint r = 0; r < nr; r++) {
+  g_autoptr(GHashTable) slot = g_hash_table_new(g_direct_hash, g_direct_equal);
+  g_autoptr(GArray) ents = g_array_new(FALSE, FALSE, sizeof(met_id));
+  g_autoptr(GArray) vals = g_array_new(FALSE, FALSE, sizeof(double));
+  for (guint r = 0; r < nr;) {
     met_id e;
-    int64_t t_ns;
-    const double *v = met_row_get(t, r, &e, &t_ns);
-    append_seconds(s, t_ns);
-    g_string_append_c(s, ',');
-    csv_field(s, met_entity_path(t, e));
-    g_string_append_c(s, ',');
-    csv_field(s, met_entity_kind(t, e));
-    g_string_append_printf(s, ",%d", met_entity_layer(t, e));
-    for (met_id c = 0; c < nc; c++) {
-      g_string_append_c(s, ',');
-      csv_metric(s, v[c]);
+    int64_t t_ns, t0;
+    met_row_get(t, r, &e, &t0);
+    g_hash_table_remove_all(slot);
+    g_array_set_size(ents, 0);
+    g_array_set_size(vals, 0);
+    for (; r < nr; r++) {
+      const double *v = met_row_get(t, r, &e, &t_ns);
+      if (t_ns != t0) break;
+      gpointer found = g_hash_table_lookup(slot, GUINT_TO_POINTER(e + 1));
+      if (!found) {
+        g_array_append_val(ents, e);
+        g_array_append_vals(vals, v, nc);
+        g_hash_table_insert(slot, GUINT_TO_POINTER(e + 1), GUINT_TO_POINTER(ents->len));
+        continue;
+      }
+      double *m = &g_array_index(vals, double, (GPOINTER_TO_UINT(found) - 1) * nc);
+      for (guint c = 0; c < nc; c++)
+        if (isnan(m[c])) m[c] = v[c];
     }
-    g_string_append_c(s, '\n');
+    for (guint i = 0; i < ents->len; i++)
+      csv_row(s, t, g_array_index(ents, met_id, i), t0, &g_array_index(vals, double, i * nc), nc);
   }
   return g_string_free(s, FALSE);
 }

@@ -3,11 +3,12 @@
 #include "src/run.h"
 
 #include "models/cpu.h"
+#include "models/mem.h"
 #include "models/net.h"
 #include "sim/engine.h"
 
 /* Every model of a run, in the order they are built and sampled. */
-static const mdl_ops *const models[] = {&cpu_model, &net_model};
+static const mdl_ops *const models[] = {&cpu_model, &mem_model, &net_model};
 enum { N_MODELS = G_N_ELEMENTS(models) };
 
 /* The sampler is the run's own entity: one event at each interval boundary and one at the end

@@ -308,6 +308,26 @@ static void test_csv_metrics(void) {
  * round up to the next power of ten; integers are exact however long (1.5e12); outside
  * [1e-4, 1e9) the exponent form of %.9g: 5e-05, 2.5e+09 (2500000000.5 to 9 digits);
  * 0.1 + 0.2 is 0.3 to 9 digits; -0 is 0. */
+/* Two models reporting on one entity at one instant make one row: each cell from the first
+ * row that has it; entities in the order they first appear at that instant. */
+static void test_csv_rows_merge_per_entity_and_instant(void) {
+  g_autoptr(met_table) t = met_table_new();
+  met_id a = met_entity(t, "a", "vm", 1), b = met_entity(t, "b", "vm", 1);
+  met_column(t, "cpu");
+  met_column(t, "mem");
+  const double cpu_a[] = {1, NAN}, cpu_b[] = {2, NAN}, mem_a[] = {NAN, 10}, later[] = {3, NAN};
+  met_row(t, a, 1000000000, cpu_a);
+  met_row(t, b, 1000000000, cpu_b);
+  met_row(t, a, 1000000000, mem_a);
+  met_row(t, a, 2000000000, later);
+  g_autofree char *csv = out_metrics_csv(t);
+  g_assert_cmpstr(csv, ==,
+                  "time_s,entity,kind,layer,cpu,mem\n"
+                  "1,a,vm,1,1,10\n"
+                  "1,b,vm,1,2,\n"
+                  "2,a,vm,1,3,\n");
+}
+
 static void test_csv_metric_numbers(void) {
   static const struct {
     double v;
@@ -324,8 +344,9 @@ static void test_csv_metric_numbers(void) {
   met_column(t, "v");
   g_autoptr(GString) want = g_string_new("time_s,entity,kind,layer,v\n");
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-    met_row(t, e, 0, &cases[i].v);
-    g_string_append_printf(want, "0,e,vm,1,%s\n", cases[i].text);
+    /* One row per second: rows of one entity at one instant would be merged. */
+    met_row(t, e, (int64_t)i * 1000000000, &cases[i].v);
+    g_string_append_printf(want, "%u,e,vm,1,%s\n", i, cases[i].text);
   }
   g_autofree char *csv = out_metrics_csv(t);
   g_assert_cmpstr(csv, ==, want->str);
@@ -636,6 +657,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/out/table/kind-order", test_table_kind_order);
   g_test_add_func("/out/print/table-hides-zero-columns-and-splits-attribution",
                   test_print_hides_zero_columns_and_splits_attribution);
+  g_test_add_func("/out/metrics/rows-of-one-entity-and-instant-merge",
+                  test_csv_rows_merge_per_entity_and_instant);
   g_test_add_func("/out/print/csv", test_print_csv);
   g_test_add_func("/out/print/json", test_print_json);
   return g_test_run();

@@ -2,6 +2,7 @@
  * reschedule through handles, growth, and a long random run checked against a brute-force
  * reference model. */
 #include <glib.h>
+#include <string.h>
 
 #include "sim/pq.h"
 
@@ -309,6 +310,242 @@ static void test_grow_past_capacity_keeps_order(void) {
   g_free(ev);
 }
 
+/* ---- handles after pops: the slot index is a hint ---- */
+
+/* Pops move slots up without telling their events (sim/pq.c keeps each event's index as a
+ * hint at or below its slot). These tests cancel and move events after many pops, when
+ * their slots are well above where the events last heard. */
+
+enum { HINT_N = 1023 }; /* a full heap of 10 levels */
+
+/* Pushes HINT_N events whose times are a permutation of 0 .. HINT_N-1, each tagged with its
+ * own time: 7919 is prime and does not divide 1023 = 3 x 11 x 31, so i -> 7919 i mod 1023 is
+ * one-to-one. Pushed in that scrambled order, the events sift up and down all over. */
+static sim_pq *scrambled_queue(sim_event *ev) {
+  sim_pq *pq = sim_pq_new(0);
+  for (uint32_t i = 0; i < HINT_N; i++) {
+    uint32_t t = (uint32_t)((i * UINT64_C(7919)) % HINT_N);
+    sim_event_init(&ev[i], NULL, t);
+    sim_pq_push(pq, &ev[i], (sim_time)t);
+  }
+  return pq;
+}
+
+static void test_hint_cancel_after_pops_finds_the_risen_slot(void) {
+  sim_event *ev = g_new(sim_event, HINT_N);
+  sim_pq *pq = scrambled_queue(ev);
+  /* The first 300 pops take times 0 .. 299 and lift about 300 x 9 slots by a level each. */
+  for (sim_time want = 0; want < 300; want++) {
+    sim_key k;
+    g_assert_nonnull(sim_pq_pop(pq, &k));
+    g_assert_cmpint(k.time, ==, want);
+  }
+  /* Cancel every event left with an odd time: the survivors are the even times from 300 up,
+   * in order, and nothing else. */
+  for (uint32_t i = 0; i < HINT_N; i++)
+    if (sim_event_pending(&ev[i]) && ev[i].tag % 2) sim_pq_remove(pq, &ev[i]);
+  g_assert_cmpuint(sim_pq_len(pq), ==, (HINT_N - 300 + 1) / 2); /* 300, 302, ..., 1022 */
+  for (sim_time want = 300; want < HINT_N; want += 2) {
+    sim_key k;
+    sim_event *e = sim_pq_pop(pq, &k);
+    g_assert_nonnull(e);
+    g_assert_cmpint(k.time, ==, want);
+    g_assert_cmpint((sim_time)e->tag, ==, want);
+  }
+  g_assert_null(sim_pq_pop(pq, NULL));
+  for (uint32_t i = 0; i < HINT_N; i++) g_assert_false(sim_event_pending(&ev[i]));
+  sim_pq_free(pq);
+  g_free(ev);
+}
+
+static void test_hint_reschedule_after_pops_finds_the_risen_slot(void) {
+  sim_event *ev = g_new(sim_event, HINT_N);
+  sim_pq *pq = scrambled_queue(ev);
+  for (int p = 0; p < 300; p++) g_assert_nonnull(sim_pq_pop(pq, NULL));
+  /* Move every event left whose time is a multiple of 3 to HINT_N + its time, after all the
+   * others. Expected: the times 300 .. 1022 not divisible by 3, in order, then the moved ones
+   * in order of their new times. */
+  for (uint32_t i = 0; i < HINT_N; i++)
+    if (sim_event_pending(&ev[i]) && ev[i].tag % 3 == 0)
+      sim_pq_update(pq, &ev[i], HINT_N + (sim_time)ev[i].tag);
+  sim_time want = 300;
+  for (sim_key k; sim_pq_peek(pq, &k) && k.time < HINT_N;) {
+    while (want % 3 == 0) want++;
+    sim_event *e = sim_pq_pop(pq, &k);
+    g_assert_cmpint(k.time, ==, want);
+    g_assert_cmpint((sim_time)e->tag, ==, want);
+    want++;
+  }
+  g_assert_cmpint(want, ==, HINT_N); /* 1022 = 3 x 340 + 2 was the last unmoved time */
+  for (sim_time moved = 300; moved < HINT_N; moved += 3) {
+    sim_key k;
+    sim_event *e = sim_pq_pop(pq, &k);
+    g_assert_cmpint(k.time, ==, HINT_N + moved);
+    g_assert_cmpint((sim_time)e->tag, ==, moved);
+  }
+  g_assert_null(sim_pq_pop(pq, NULL));
+  sim_pq_free(pq);
+  g_free(ev);
+}
+
+/* ---- cancel and reschedule: what the owner of an event sees ---- */
+
+static void test_cancel_deep_slot_is_gone_and_not_counted(void) {
+  sim_event ev[7];
+  sim_pq *pq = queue_of(ev, 7);
+  /* queue_of pushes in increasing time order, so nothing sifts and event i sits at index i.
+   * Event 2 is neither the top nor the last slot. */
+  sim_pq_remove(pq, &ev[2]);
+  g_assert_false(sim_event_pending(&ev[2]));
+  g_assert_cmpuint(sim_pq_len(pq), ==, 6); /* 7 pushed, 1 cancelled */
+  g_assert_true(sim_pq_pop(pq, NULL) == &ev[0]);
+  g_assert_true(sim_pq_pop(pq, NULL) == &ev[1]);
+  /* Event 2 (time 20) would be next; peek must show event 3. */
+  sim_key k;
+  g_assert_true(sim_pq_peek(pq, &k) == &ev[3]);
+  g_assert_cmpint(k.time, ==, 30);
+  g_assert_cmpuint(sim_pq_len(pq), ==, 4);
+  const uint32_t want[] = {3, 4, 5, 6};
+  assert_pops(pq, want, G_N_ELEMENTS(want));
+  sim_pq_free(pq);
+}
+
+static void test_order_peek_never_shows_a_cancelled_event(void) {
+  sim_event ev[7];
+  sim_pq *pq = queue_of(ev, 7);
+  /* Events 1 and 2 are the root's children. Once event 0 is popped, both would be next in
+   * line; cancelled, they must never be seen, whether by peek or by pop. */
+  sim_pq_remove(pq, &ev[1]);
+  sim_pq_remove(pq, &ev[2]);
+  g_assert_true(sim_pq_peek(pq, NULL) == &ev[0]);
+  g_assert_true(sim_pq_pop(pq, NULL) == &ev[0]);
+  g_assert_true(sim_pq_peek(pq, NULL) == &ev[3]);
+  /* Cancelling the top itself: the next event takes its place at once. */
+  sim_pq_remove(pq, &ev[3]);
+  sim_key k;
+  g_assert_true(sim_pq_peek(pq, &k) == &ev[4]);
+  g_assert_cmpint(k.time, ==, 40);
+  g_assert_cmpuint(sim_pq_len(pq), ==, 3);
+  sim_pq_free(pq);
+}
+
+/* The owner of a cancelled event may free it at once (net_free and the CPU model's free do
+ * so while the engine lives on): the queue must not read it again. Under AddressSanitizer
+ * any such read aborts; without it, the scribbled bytes (a slot index of 0x5a5a5a5a) would
+ * derail a queue that still looked at them. */
+static void test_cancel_event_may_be_freed_right_after_its_cancel(void) {
+  enum { KEEP = 50, GONE = 400 };
+  sim_pq *pq = sim_pq_new(0);
+  sim_event keep[KEEP];
+  sim_event *gone[GONE];
+  /* Kept events at 0, 10, ..., 490; doomed ones at 5, 15, ..., 3995, interleaved with them
+   * up to 495. Half the kept ones are popped before the cancels, so that slots have moved. */
+  for (uint32_t i = 0; i < GONE; i++) {
+    gone[i] = g_new(sim_event, 1);
+    sim_event_init(gone[i], NULL, 1000 + i);
+    sim_pq_push(pq, gone[i], 10 * (sim_time)i + 5);
+    if (i < KEEP) {
+      sim_event_init(&keep[i], NULL, i);
+      sim_pq_push(pq, &keep[i], 10 * (sim_time)i);
+    }
+  }
+  for (uint32_t i = 0; i < KEEP / 2; i++) {
+    g_assert_true(sim_pq_pop(pq, NULL) == &keep[i]);
+    g_assert_true(sim_pq_pop(pq, NULL) == gone[i]);
+  }
+  for (uint32_t i = KEEP / 2; i < GONE; i++) {
+    sim_pq_remove(pq, gone[i]);
+    memset(gone[i], 0x5a, sizeof *gone[i]);
+    g_free(gone[i]);
+  }
+  g_assert_cmpuint(sim_pq_len(pq), ==, KEEP / 2);
+  for (uint32_t i = KEEP / 2; i < KEEP; i++) {
+    sim_key k;
+    sim_event *e = sim_pq_pop(pq, &k);
+    g_assert_true(e == &keep[i]);
+    g_assert_cmpint(k.time, ==, 10 * (sim_time)i);
+  }
+  g_assert_null(sim_pq_pop(pq, NULL));
+  for (uint32_t i = 0; i < KEEP / 2; i++) g_free(gone[i]);
+  sim_pq_free(pq);
+}
+
+static void test_reschedule_cancelled_event_runs_once_at_its_new_time(void) {
+  sim_event ev[5];
+  sim_pq *pq = queue_of(ev, 5); /* times 0..40, sequence numbers 0..4 */
+  /* Event 2: cancelled, then pushed again later (20 -> 35). Event 3: moved earlier
+   * (30 -> 5). Each must run once, at its new time, with its new sequence number. */
+  sim_pq_remove(pq, &ev[2]);
+  sim_pq_push(pq, &ev[2], 35);  /* sequence 5 */
+  sim_pq_update(pq, &ev[3], 5); /* sequence 6 */
+  sim_key k;
+  g_assert_true(sim_pq_pop(pq, &k) == &ev[0]);
+  g_assert_true(sim_pq_pop(pq, &k) == &ev[3]);
+  g_assert_cmpint(k.time, ==, 5);
+  /* Event 3, now idle, goes back in at 30, the time it had at first: once more, once only. */
+  sim_pq_push(pq, &ev[3], 30); /* sequence 7 */
+  const struct { uint32_t tag; sim_time time; uint64_t seq; } want[] = {
+      {1, 10, 1}, {3, 30, 7}, {2, 35, 5}, {4, 40, 4}};
+  for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+    sim_event *e = sim_pq_pop(pq, &k);
+    g_assert_nonnull(e);
+    g_assert_cmpuint(e->tag, ==, want[i].tag);
+    g_assert_cmpint(k.time, ==, want[i].time);
+    g_assert_cmpuint(k.seq, ==, want[i].seq);
+  }
+  g_assert_null(sim_pq_pop(pq, NULL));
+  sim_pq_free(pq);
+}
+
+/* Bytes per pending event, counting the event itself, as `nestsim bench` reports it. */
+static double bytes_per_event(const sim_pq *pq) {
+  size_t n = sim_pq_len(pq);
+  return (double)(sim_pq_memory(pq) + n * sizeof(sim_event)) / (double)n;
+}
+
+static void test_memory_many_reschedules_of_one_event_stay_bounded(void) {
+  enum { N = 1000, R = 200000 };
+  sim_pq *pq = sim_pq_new(0);
+  sim_event *other = g_new(sim_event, N);
+  for (uint32_t i = 0; i < N; i++) {
+    sim_event_init(&other[i], NULL, i);
+    sim_pq_push(pq, &other[i], 1000 * (sim_time)i);
+  }
+  sim_event hot;
+  sim_event_init(&hot, NULL, N);
+  /* One event moved R times to times scattered among the others', with nothing popped. A
+   * queue that kept anything per move (a tombstone, a log entry) would grow with R. Issue
+   * 2's budget is 48 bytes per pending event, however many moves. */
+  sim_time t = 0;
+  size_t mem_before = sim_pq_memory(pq);
+  for (uint32_t r = 0; r < R; r++) {
+    t = 1 + (sim_time)((r * UINT64_C(7919)) % (1000 * N - 1));
+    sim_pq_update(pq, &hot, t);
+    g_assert_cmpuint(sim_pq_len(pq), ==, N + 1);
+  }
+  g_assert_cmpfloat(bytes_per_event(pq), <=, 48.0);
+  /* One more event than before the moves: at most one growth of the array. */
+  g_assert_cmpuint(sim_pq_memory(pq), <=, mem_before + MAX(mem_before / 4, 16 * 24));
+  /* Everything comes out in key order, the moved event once, at the last time it was given. */
+  sim_key prev = {-1, 0}, k;
+  size_t hot_runs = 0, others = 0;
+  for (sim_event *e; (e = sim_pq_pop(pq, &k));) {
+    g_assert_true(sim_key_less(prev, k));
+    prev = k;
+    if (e == &hot) {
+      hot_runs++;
+      g_assert_cmpint(k.time, ==, t);
+    } else {
+      g_assert_cmpint(k.time, ==, 1000 * (sim_time)e->tag);
+      others++;
+    }
+  }
+  g_assert_cmpuint(hot_runs, ==, 1);
+  g_assert_cmpuint(others, ==, N);
+  sim_pq_free(pq);
+  g_free(other);
+}
+
 /* ---- random operations against a reference model ---- */
 
 /* The reference: for each event, whether it is pending and its key. The earliest pending
@@ -331,38 +568,52 @@ static int ref_min(const ref_ev *ref, int n) {
   return best;
 }
 
-static void test_model_random_ops_match_sorted_reference(void) {
-  enum { N = 300, OPS = 40000 };
-  sim_event ev[N];
-  ref_ev ref[N];
+/* One random run: `ops` operations on `n` events, each op picked uniformly from the eight
+ * letters of `mix` (a: push if idle, p: pop, c: cancel if pending, r: reschedule), at times
+ * now + k * step with k uniform in [0, window). Checks every pop, the pending count and a
+ * sample of pending flags against the reference, and drains the queue at the end. When
+ * `budget` is set, also checks the queue's memory at every step against its budget. */
+typedef struct random_spec {
+  int n, ops;
+  guint32 seed;
+  const char *mix;
+  int window;
+  sim_time step;
+  bool budget;
+} random_spec;
+
+typedef struct random_stats {
+  size_t max_pending;
+  size_t cancels; /* cancels and reschedules of pending events */
+} random_stats;
+
+static random_stats run_random_ops(const random_spec *sp) {
+  g_assert_cmpuint(strlen(sp->mix), ==, 8);
+  const int n = sp->n;
+  sim_event *ev = g_new(sim_event, n);
+  ref_ev *ref = g_new(ref_ev, n);
   uint64_t seq = 0;
-  size_t pending = 0, max_pending = 0;
-  GRand *r = g_rand_new_with_seed(20240601);
+  size_t pending = 0;
+  random_stats st = {0, 0};
+  GRand *r = g_rand_new_with_seed(sp->seed);
   sim_pq *pq = sim_pq_new(0);
-  for (int i = 0; i < N; i++) {
+  for (int i = 0; i < n; i++) {
     sim_event_init(&ev[i], NULL, (uint32_t)i);
     ref[i].pending = false;
   }
   sim_time now = 0;
-  for (int op = 0; op < OPS; op++) {
-    int i = g_rand_int_range(r, 0, N);
-    /* Times in a narrow window above now so that ties are frequent (about 1 in 20). */
-    sim_time t = now + g_rand_int_range(r, 0, 20);
-    /* Weights push 3, pop 2, cancel 1, reschedule 2 (of 8): an event is idle about half the
-     * time (idle share x 5/8 in = 2/8 + pending share x 1/8 out), so about 150 are pending
-     * and the heap is several levels deep. */
-    switch (g_rand_int_range(r, 0, 8)) {
-    case 0: /* push, if idle */
-    case 5:
-    case 6:
+  for (int op = 0; op < sp->ops; op++) {
+    int i = g_rand_int_range(r, 0, n);
+    sim_time t = now + g_rand_int_range(r, 0, sp->window) * sp->step;
+    switch (sp->mix[g_rand_int_range(r, 0, 8)]) {
+    case 'a':
       if (ref[i].pending) break;
       sim_pq_push(pq, &ev[i], t);
       ref[i] = (ref_ev){true, {t, seq++}};
       pending++;
       break;
-    case 1: /* pop and compare with the reference's earliest */
-    case 7: {
-      int want = ref_min(ref, N);
+    case 'p': { /* pop and compare with the reference's earliest */
+      int want = ref_min(ref, n);
       sim_key k;
       sim_event *e = sim_pq_pop(pq, &k);
       if (want < 0) {
@@ -379,28 +630,36 @@ static void test_model_random_ops_match_sorted_reference(void) {
       now = k.time;
       break;
     }
-    case 2: /* cancel, if pending */
+    case 'c':
       if (!ref[i].pending) break;
       sim_pq_remove(pq, &ev[i]);
       ref[i].pending = false;
       pending--;
+      st.cancels++;
       break;
-    case 3: /* reschedule, pending or idle */
-    case 4:
-      if (!ref[i].pending) pending++;
+    case 'r': /* pending or idle */
+      if (ref[i].pending)
+        st.cancels++;
+      else
+        pending++;
       sim_pq_update(pq, &ev[i], t);
       ref[i] = (ref_ev){true, {t, seq++}};
       break;
+    default:
+      g_assert_not_reached();
     }
     g_assert_cmpuint(sim_pq_len(pq), ==, pending);
-    max_pending = MAX(max_pending, pending);
-    for (int j = 0; j < N; j += 37) g_assert_cmpint(sim_event_pending(&ev[j]), ==, ref[j].pending);
+    st.max_pending = MAX(st.max_pending, pending);
+    for (int j = op % 37; j < n; j += 37) g_assert_cmpint(sim_event_pending(&ev[j]), ==, ref[j].pending);
+    /* The queue's budget (sim/pq.c): the array grows by a quarter when full, so it holds at
+     * most 1.25 slots of 24 bytes per event at the peak count, 30 bytes, plus its fixed
+     * struct (under 256 bytes); from 256 events on, where a growth step is a quarter and not
+     * the 16-slot minimum. */
+    if (sp->budget && st.max_pending >= 256)
+      g_assert_cmpuint(sim_pq_memory(pq), <=, 30 * st.max_pending + 256);
   }
-  /* The weights above keep the heap at least 100 deep (7 levels) for most of the run, so the
-   * sifts were exercised well away from the root. */
-  g_assert_cmpuint(max_pending, >=, 100);
   /* Drain: everything left comes out in reference order. */
-  for (int want; (want = ref_min(ref, N)) >= 0;) {
+  for (int want; (want = ref_min(ref, n)) >= 0;) {
     sim_key k;
     sim_event *e = sim_pq_pop(pq, &k);
     g_assert_cmpint((int)e->tag, ==, want);
@@ -410,6 +669,35 @@ static void test_model_random_ops_match_sorted_reference(void) {
   g_assert_null(sim_pq_pop(pq, NULL));
   sim_pq_free(pq);
   g_rand_free(r);
+  g_free(ev);
+  g_free(ref);
+  return st;
+}
+
+static void test_model_random_ops_match_sorted_reference(void) {
+  /* Times in a narrow window above now so that ties are frequent (about 1 in 20). Weights
+   * push 3, pop 2, cancel 1, reschedule 2 (of 8): an event is idle about half the time (idle
+   * share x 5/8 in = 2/8 + pending share x 1/8 out), so about 150 are pending and the heap
+   * is several levels deep. */
+  const random_spec sp = {300, 40000, 20240601, "apcrraap", 20, 1, false};
+  random_stats st = run_random_ops(&sp);
+  /* The weights above keep the heap at least 100 deep (7 levels) for most of the run, so the
+   * sifts were exercised well away from the root. */
+  g_assert_cmpuint(st.max_pending, >=, 100);
+}
+
+static void test_model_random_heavy_cancel_and_reschedule(void) {
+  /* Weights push 2, pop 1, cancel 2, reschedule 3 (of 8), times spread over 10^6 ns above
+   * now on a 1000-ns grid (so ties still happen: 1000 distinct times for ~1100 events). Per
+   * op, an event enters with probability idle share x 5/8 and leaves with pending share x
+   * 2/8 + 1/8 (a pop), so the pending share P settles where 5(1 - P) = 2P + 1: P = 4/7, about
+   * 1140 of the 2000 events. Between two cancels or moves there are pops, which lift slots
+   * above their events' index hints, so most cancels have to look up from the hint. */
+  const random_spec sp = {2000, 200000, 7, "apccrrra", 1000, 1000, true};
+  random_stats st = run_random_ops(&sp);
+  g_assert_cmpuint(st.max_pending, >=, 1000);
+  /* Cancels and moves of pending events: 5/8 of the ops x P = 4/7 of 200000, about 71000. */
+  g_assert_cmpuint(st.cancels, >=, 60000);
 }
 
 int main(int argc, char **argv) {
@@ -422,6 +710,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/pq/order/ties-run-in-insertion-order", test_order_ties_run_in_insertion_order);
   g_test_add_func("/pq/order/empty-queue-pops-null", test_order_empty_queue_pops_null);
   g_test_add_func("/pq/order/peek-does-not-remove", test_order_peek_does_not_remove);
+  g_test_add_func("/pq/order/peek-never-shows-a-cancelled-event", test_order_peek_never_shows_a_cancelled_event);
   g_test_add_func("/pq/order/sequence-numbers-increase-with-insertion", test_order_sequence_numbers_increase);
   g_test_add_func("/pq/handle/pending-exactly-while-queued", test_handle_pending_while_queued);
   g_test_add_func("/pq/cancel/root", test_cancel_root);
@@ -429,12 +718,19 @@ int main(int argc, char **argv) {
   g_test_add_func("/pq/cancel/middle", test_cancel_middle);
   g_test_add_func("/pq/cancel/only-event", test_cancel_only_event);
   g_test_add_func("/pq/cancel/moved-last-slot-sifts-up", test_cancel_moves_last_slot_up);
+  g_test_add_func("/pq/cancel/deep-slot-is-gone-and-not-counted", test_cancel_deep_slot_is_gone_and_not_counted);
+  g_test_add_func("/pq/cancel/event-may-be-freed-right-after-its-cancel", test_cancel_event_may_be_freed_right_after_its_cancel);
   g_test_add_func("/pq/reschedule/earlier", test_reschedule_earlier);
   g_test_add_func("/pq/reschedule/later", test_reschedule_later);
   g_test_add_func("/pq/reschedule/same-time-goes-last-among-equals", test_reschedule_same_time_goes_last_among_equals);
   g_test_add_func("/pq/reschedule/onto-a-tie-goes-last", test_reschedule_onto_a_tie_goes_last);
   g_test_add_func("/pq/reschedule/idle-event-is-pushed", test_reschedule_idle_event_is_pushed);
+  g_test_add_func("/pq/reschedule/cancelled-event-runs-once-at-its-new-time", test_reschedule_cancelled_event_runs_once_at_its_new_time);
+  g_test_add_func("/pq/memory/many-reschedules-of-one-event-stay-bounded", test_memory_many_reschedules_of_one_event_stay_bounded);
+  g_test_add_func("/pq/hint/cancel-after-pops-finds-the-risen-slot", test_hint_cancel_after_pops_finds_the_risen_slot);
+  g_test_add_func("/pq/hint/reschedule-after-pops-finds-the-risen-slot", test_hint_reschedule_after_pops_finds_the_risen_slot);
   g_test_add_func("/pq/grow/past-capacity-keeps-order", test_grow_past_capacity_keeps_order);
   g_test_add_func("/pq/model/random-ops-match-sorted-reference", test_model_random_ops_match_sorted_reference);
+  g_test_add_func("/pq/model/random-heavy-cancel-and-reschedule", test_model_random_heavy_cancel_and_reschedule);
   return g_test_run();
 }
