@@ -13,6 +13,8 @@ local l2_active    = param("l2_active", 0.5)    -- share of each L2 VM's memory 
 local cores        = param("cores", 8)          -- physical cores (2 threads each)
 local with_traffic = param("traffic", true)   -- false: CPU only (the CPU benchmark)
 local l2_rate      = param("l2_rate", "50Mbps") -- stream between L2 VMs on different nested hosts
+local l2_cpu_mmu   = param("l2_cpu_mmu", "automatic") -- issue 7: the L2 VMs' CPU/MMU mode
+                                                  -- (automatic, software, hw-cpu, hardware)
 
 scenario {
   name = "nested-lab",
@@ -84,7 +86,8 @@ for i = 1, nested_hosts do
   l2[i] = {}
   for j = 1, l2_per_host do
     l2[i][j] = vm { name = "vm" .. j, on = nested[i], vcpus = 1, memory = "4GB", disk = "40GB",
-                    guest = "linux64", nics = { vnic { portgroup = tenant } },
+                    guest = "linux64", cpu_mmu = l2_cpu_mmu,
+                    nics = { vnic { portgroup = tenant } },
                     workload = { cpu { util = l2_util, period = "200ms", dist = "exp",
                                        profile = "kernbench" },
                                  mem { active = l2_active } } }

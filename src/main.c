@@ -11,12 +11,15 @@
 
 #include "nestsim-config.h"
 #include "models/virt.h"
+#include "models/mem.h"
 #include "models/net.h"
 #include "src/bench.h"
 #include "src/met.h"
 #include "src/out.h"
+#include "src/plot.h"
 #include "src/run.h"
 #include "src/scn.h"
+#include "src/sweep.h"
 #include "src/units.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
@@ -77,6 +80,8 @@ static int cmd_check(int argc, char **argv) {
   }
   g_autoptr(GString) tree = g_string_new(NULL);
   topo_print_tree(scn, tree);
+  /* Memory and storage verdicts per host at every layer, with the numbers behind them. */
+  mem_check(scn, tree);
   fputs(tree->str, stdout);
   /* What ESXi would refuse to power on (errors, with the fix) and requested CPU/MMU modes it
    * would not give (warnings): the same check a run makes (models/virt.h). */
@@ -101,7 +106,7 @@ static int cmd_run(int argc, char **argv) {
   g_auto(GStrv) sets = NULL;
   g_auto(GStrv) traces = NULL;
   g_autofree char *seed_text = NULL, *duration_text = NULL, *out_dir = NULL, *format = NULL;
-  gboolean quiet = FALSE, stats = FALSE, all = FALSE;
+  gboolean quiet = FALSE, stats = FALSE, all = FALSE, plot = FALSE;
   GOptionEntry entries[] = {
       {"seed", 0, 0, G_OPTION_ARG_STRING, &seed_text, "Run seed (overrides the scenario's)", "N"},
       {"duration", 0, 0, G_OPTION_ARG_STRING, &duration_text,
@@ -117,6 +122,8 @@ static int cmd_run(int argc, char **argv) {
        "Write trace.csv for this entity (a path, or a prefix ending in /)", "PATH"},
       {"stats", 0, 0, G_OPTION_ARG_NONE, &stats,
        "Print events, wall time and peak memory to stderr", NULL},
+      {"plot", 0, 0, G_OPTION_ARG_NONE, &plot,
+       "Draw the results into DIR/plots/ (as nestsim plot DIR; needs gnuplot)", NULL},
       {NULL}};
   g_autoptr(GOptionContext) ctx = g_option_context_new("SCENARIO");
   g_option_context_set_summary(ctx, "Runs a scenario and writes summary.json and metrics.csv.");
@@ -198,6 +205,15 @@ static int cmd_run(int argc, char **argv) {
             res.events, wall, wall > 0 ? (double)res.events / wall : 0.0, ru.ru_maxrss);
   }
   if (!quiet && fmt == OUT_TABLE) fprintf(stdout, "\nresults in %s/\n", dir);
+  /* issue 7: figures from what was just written. Without gnuplot the run has still
+   * succeeded: say how to get the figures and exit 0. */
+  if (plot && !plot_dir(dir, NULL, NULL, &err)) {
+    if (!g_error_matches(err, PLOT_ERROR, PLOT_ERROR_NO_GNUPLOT)) {
+      fprintf(stderr, "nestsim: %s\n", err->message);
+      return EXIT_RUNTIME;
+    }
+    fprintf(stderr, "nestsim: %s\n", err->message);
+  }
   return EXIT_OK;
 }
 
@@ -205,6 +221,8 @@ static const char *const main_help =
     "Commands:\n"
     "  run SCENARIO     run a scenario, write results/<scenario>/<seed>/\n"
     "  check SCENARIO   validate a scenario and print its topology with totals\n"
+    "  sweep FILE       run a sweep's points in parallel, write results/<sweep>/sweep.csv\n"
+    "  plot DIR         draw a run's or a sweep's results as PNG and SVG (gnuplot)\n"
     "  bench            benchmark the event queue (hold model)\n"
     "\n"
     "'nestsim COMMAND --help' describes a command's options.\n";
@@ -227,6 +245,8 @@ int main(int argc, char **argv) {
   argv[1] = prog;
   if (!strcmp(sub_argv0, "run")) return cmd_run(argc - 1, argv + 1);
   if (!strcmp(sub_argv0, "check")) return cmd_check(argc - 1, argv + 1);
+  if (!strcmp(sub_argv0, "sweep")) return swp_main(argc - 1, argv + 1);
+  if (!strcmp(sub_argv0, "plot")) return plot_main(argc - 1, argv + 1);
   if (!strcmp(sub_argv0, "bench")) return bench_main(argc - 1, argv + 1);
   fprintf(stderr, "nestsim: unknown command '%s'\n\n%s", sub_argv0, main_help);
   return EXIT_USAGE;
