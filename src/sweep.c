@@ -22,10 +22,14 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "src/plot.h"
+#include "src/scn.h"
 #include "src/units.h"
 
 G_DEFINE_QUARK(nestsim-sweep-error-quark, swp_error)
@@ -36,6 +40,8 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
  * looping. */
 #define SWP_MAX_INSTRUCTIONS 10000000
 #define SWP_HOOK_EVERY 1000
+/* ... and one using more memory than this is running away (a sweep file needs kilobytes). */
+#define SWP_MAX_MEMORY (64u << 20)
 
 typedef struct swp_axis {
   char *name;
@@ -80,6 +86,7 @@ typedef struct loader {
   const char *label;
   GPtrArray *errors; /* char* */
   guint64 instructions;
+  size_t memory; /* bytes the Lua state holds */
   bool called;
   char *where;       /* "file:line" of the sweep { } call */
 } loader;
@@ -103,19 +110,34 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
                SWP_MAX_INSTRUCTIONS);
 }
 
-/* sweep { ... }: keeps the table for after the script, where it is checked. */
+/* Lua's allocator with a ceiling: past SWP_MAX_MEMORY an allocation fails, which Lua reports
+ * as "not enough memory" instead of the process swapping. */
+static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  loader *ld = ud;
+  size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    free(ptr);
+    ld->memory -= old;
+    return NULL;
+  }
+  if (nsize > old && ld->memory + (nsize - old) > SWP_MAX_MEMORY) return NULL;
+  void *p = realloc(ptr, nsize);
+  if (p) ld->memory = ld->memory - old + nsize;
+  return p;
+}
+
+/* sweep { ... }: keeps the table for after the script, where it is checked. (luaL_error
+ * does not return: nothing may be allocated before it.) */
 static int l_sweep(lua_State *L) {
   loader *ld = loader_of(L);
-  lua_Debug ar;
-  int line = lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar) ? ar.currentline : 0;
-  g_autofree char *where = line > 0 ? g_strdup_printf("%s:%d", ld->label, line)
-                                    : g_strdup(ld->label);
   if (ld->called) return luaL_error(L, "sweep: called twice (a sweep file declares one sweep)");
   if (lua_gettop(L) != 1 || lua_type(L, 1) != LUA_TTABLE)
     return luaL_error(L, "sweep: expected one table, as in sweep { scenario = \"lab.lua\", "
                          "axes = { ... } }");
+  lua_Debug ar;
+  int line = lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar) ? ar.currentline : 0;
   ld->called = true;
-  ld->where = g_steal_pointer(&where);
+  ld->where = line > 0 ? g_strdup_printf("%s:%d", ld->label, line) : g_strdup(ld->label);
   lua_pushvalue(L, 1);
   lua_setfield(L, LUA_REGISTRYINDEX, "nestsim.sweep");
   return 0;
@@ -197,6 +219,16 @@ static void get_axis(loader *ld, lua_State *L, swp_sweep *s) {
     return;
   }
   const char *name = lua_tostring(L, -2);
+  /* Names of the other columns of points.csv and sweep.csv. */
+  for (const char *const *r = (const char *const[]){"command", "duration", "id", "n", "rep",
+                                                     "seed", NULL};
+       *r; r++)
+    if (!strcmp(name, *r)) {
+      errorf(ld, "%s: sweep: invalid 'axes': '%s' names a column of points.csv or sweep.csv, "
+             "not a parameter (set the seed with seed = N, the duration with duration = T)",
+             ld->where, name);
+      return;
+    }
   g_autofree char *key = g_strdup_printf("axes.%s", name);
   for (guint i = 0; i < s->axes->len; i++)
     if (!strcmp(((swp_axis *)s->axes->pdata[i])->name, name)) {
@@ -307,13 +339,12 @@ static void get_sweep(loader *ld, lua_State *L, swp_sweep *s, const char *dir) {
     invalid(ld, L, "scenario", "expected the scenario file's path", -1);
   }
   lua_pop(L, 1);
-  if (lua_getfield(L, t, "name") == LUA_TSTRING && valid_param_name(lua_tostring(L, -1))) {
-    s->name = g_strdup(lua_tostring(L, -1));
-  } else if (lua_isstring(L, -1)) {
+  /* name: the results folder's name, so letters, digits, '-', '_' and '.' (not first). */
+  if (lua_getfield(L, t, "name") == LUA_TSTRING) {
     const char *n = lua_tostring(L, -1);
-    bool ok = *n && strlen(n) <= 64;
+    bool ok = *n && *n != '.' && strlen(n) <= 64;
     for (const char *p = n; *p && ok; p++) ok = g_ascii_isalnum(*p) || strchr("_-.", *p);
-    if (ok && lua_type(L, -1) == LUA_TSTRING && n[0] != '.') s->name = g_strdup(n);
+    if (ok) s->name = g_strdup(n);
     else invalid(ld, L, "name", "expected a name of letters, digits, '-', '_' and '.'", -1);
   } else if (!lua_isnil(L, -1)) {
     invalid(ld, L, "name", "expected a name of letters, digits, '-', '_' and '.'", -1);
@@ -350,7 +381,7 @@ static void get_sweep(loader *ld, lua_State *L, swp_sweep *s, const char *dir) {
   lua_getfield(L, t, "metrics");
   if (lua_type(L, -1) != LUA_TTABLE || luaL_len(L, -1) < 1) {
     if (lua_isnil(L, -1)) errorf(ld, "%s: sweep: missing 'metrics'", ld->where);
-    else invalid(ld, L, "metrics", "expected a list of metrics such as {\"esx01/vESX1:used_pct\"}", -1);
+    else invalid(ld, L, "metrics", "expected a list of metrics such as {\"esx01/vESX1:%USED\"}", -1);
   } else {
     lua_Integer n = luaL_len(L, -1);
     for (lua_Integer i = 1; i <= n; i++) {
@@ -388,16 +419,18 @@ swp_sweep *swp_load(const char *path, GError **error) {
   s->axes = g_ptr_array_new_with_free_func(axis_free);
   s->metrics = g_ptr_array_new_with_free_func(g_free);
 
-  lua_State *L = luaL_newstate();
+  lua_State *L = lua_newstate(limited_alloc, &ld);
   g_assert(L);
   luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
   luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
   luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
   luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
   lua_settop(L, 0);
-  /* What could read or run other files goes: a sweep file is data with loops. */
+  /* What could read or run other files goes: a sweep file is data with loops. Without
+   * setmetatable no table has a metatable, so reading the sweep's table after the script
+   * (outside any pcall) cannot run Lua code that raises an error. */
   for (const char *const *g = (const char *const[]){"dofile", "loadfile", "load", "require",
-                                                     "collectgarbage", NULL};
+                                                     "collectgarbage", "setmetatable", NULL};
        *g; g++) {
     lua_pushnil(L);
     lua_setglobal(L, *g);
@@ -432,12 +465,15 @@ swp_sweep *swp_load(const char *path, GError **error) {
     if (g_str_has_suffix(base, ".lua")) base[strlen(base) - 4] = '\0';
     s->name = g_strdup(base);
   }
-  s->n_points = 1;
-  for (guint i = 0; i < s->axes->len; i++)
-    s->n_points *= ((swp_axis *)s->axes->pdata[i])->values->len;
-  if (errors->len == 0 && (guint64)s->n_points * s->reps > 1000000)
-    errorf(&ld, "%s: sweep: %u points x %u repetitions is more than a million runs",
-           ld.where, s->n_points, s->reps);
+  if (errors->len == 0) {
+    guint64 runs = s->reps;
+    for (guint i = 0; i < s->axes->len && runs <= 1000000; i++)
+      runs *= ((swp_axis *)s->axes->pdata[i])->values->len;
+    if (runs > 1000000)
+      errorf(&ld, "%s: sweep: more than a million runs (the axes' lengths multiplied, times "
+             "'repeat')", ld.where);
+    else s->n_points = (guint)(runs / s->reps);
+  }
   g_free(ld.where);
   if (errors->len) {
     g_ptr_array_add(errors, NULL);
@@ -596,7 +632,10 @@ static char *jstring(jreader *r) {
       g_string_append_unichar(g, (gunichar)strtoul(hex, NULL, 16));
       break;
     }
-    case '\0': r->bad = true; return g_string_free(g, TRUE), NULL;
+    case '\0':
+      r->bad = true;
+      g_string_free(g, TRUE);
+      return NULL;
     default: g_string_append_c(g, *r->p);
     }
   }
@@ -605,10 +644,12 @@ static char *jstring(jreader *r) {
   return g_string_free(g, FALSE);
 }
 
-/* Reads any value; returns its text for scalars, NULL for objects and arrays (skipped unless
- * `into` is given, which receives an object's scalar members). */
-static char *jvalue(jreader *r, GHashTable *into);
+/* Reads any value: returns its text for a scalar (transfer full), NULL for an object or an
+ * array, which are skipped. */
+static char *jvalue(jreader *r);
 
+/* Reads an object: its scalar members into `into` (key -> text) when given; with `entities`,
+ * every member that is an object becomes a table of its own there. */
 static void jobject(jreader *r, GHashTable *into, GHashTable *entities) {
   r->p++; /* '{' */
   jws(r);
@@ -630,12 +671,8 @@ static void jobject(jreader *r, GHashTable *into, GHashTable *entities) {
       GHashTable *e = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
       g_hash_table_insert(entities, key, e);
       jobject(r, e, NULL);
-    } else if (!entities && !into && !strcmp(key, "entities") && *r->p == '{') {
-      g_free(key);
-      r->bad = true; /* handled by the caller, see summary_entities */
-      return;
     } else {
-      char *v = jvalue(r, NULL);
+      char *v = jvalue(r);
       if (into && v) g_hash_table_insert(into, key, v);
       else {
         g_free(key);
@@ -651,18 +688,18 @@ static void jobject(jreader *r, GHashTable *into, GHashTable *entities) {
   }
 }
 
-static char *jvalue(jreader *r, GHashTable *into) {
+static char *jvalue(jreader *r) {
   jws(r);
   if (*r->p == '"') return jstring(r);
   if (*r->p == '{') {
-    jobject(r, into, NULL);
+    jobject(r, NULL, NULL);
     return NULL;
   }
   if (*r->p == '[') {
     r->p++;
     jws(r);
     while (!r->bad && *r->p != ']') {
-      g_free(jvalue(r, NULL));
+      g_free(jvalue(r));
       jws(r);
       if (*r->p == ',') r->p++;
       else if (*r->p != ']') r->bad = true;
@@ -677,21 +714,42 @@ static char *jvalue(jreader *r, GHashTable *into) {
 }
 
 /* The entities of a summary.json: path -> (key -> value text), in a table (transfer full),
- * and their paths in file order. */
+ * and their paths, sorted (for messages: the table has no order). */
 static GHashTable *summary_entities(const char *json, GPtrArray *order, GError **error) {
-  const char *at = strstr(json, "\n  \"entities\": ");
   GHashTable *ents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify)g_hash_table_unref);
-  jreader r = {.p = at ? at + strlen("\n  \"entities\": ") : json};
-  if (!at || *r.p != '{') r.bad = true;
-  else jobject(&r, NULL, ents);
-  if (r.bad) {
+  jreader r = {.p = json};
+  bool found = false;
+  jws(&r);
+  if (*r.p != '{') r.bad = true;
+  else r.p++;
+  while (!r.bad) {
+    jws(&r);
+    if (*r.p == '}') break;
+    g_autofree char *key = jstring(&r);
+    jws(&r);
+    if (r.bad || *r.p != ':') {
+      r.bad = true;
+      break;
+    }
+    r.p++;
+    jws(&r);
+    if (!strcmp(key, "entities") && *r.p == '{') {
+      found = true;
+      jobject(&r, NULL, ents);
+    } else {
+      g_free(jvalue(&r));
+    }
+    jws(&r);
+    if (*r.p == ',') r.p++;
+    else if (*r.p != '}') r.bad = true;
+  }
+  if (r.bad || !found) {
     g_hash_table_unref(ents);
     g_set_error(error, SWP_ERROR, SWP_ERROR_RUN,
                 "not a summary.json written by nestsim run (no readable \"entities\")");
     return NULL;
   }
-  /* Entity order for messages: sorted, since the table has none. */
   GList *keys = g_list_sort(g_hash_table_get_keys(ents), (GCompareFunc)strcmp);
   for (GList *l = keys; l; l = l->next) g_ptr_array_add(order, l->data);
   g_list_free(keys);
@@ -734,7 +792,7 @@ static gboolean parse_metric(const char *text, metric *m, GError **error) {
   const char *colon = strrchr(body, ':');
   if (!plain_text(text) || !colon || colon == body || !colon[1]) {
     g_set_error(error, SWP_ERROR, SWP_ERROR_INPUT,
-                "expected SELECT:KEY such as \"esx01/vESX1:used_pct\" or "
+                "expected SELECT:KEY such as \"esx01/vESX1:%%USED\" or "
                 "\"mean(kind:vm&layer:2:effective_pct)\" (no ',' or '\"')");
     return FALSE;
   }
@@ -916,6 +974,14 @@ static char *log_path(const runner *rn, guint run) {
   return g_build_filename(rn->dir, "logs", name, NULL);
 }
 
+/* In the worker, before exec: die with the sweep. A sweep killed alone (SIGKILL of its PID
+ * only) would otherwise leave its workers running, and a --resume started meanwhile would run
+ * their points a second time, concurrently. If the sweep is already gone, stop here. */
+static void die_with_parent(gpointer parent) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != (pid_t)GPOINTER_TO_INT(parent)) _exit(127);
+}
+
 static gboolean spawn_run(runner *rn, guint run, GError **error) {
   g_auto(GStrv) argv = run_argv(rn->s, rn->bin, rn->dir, run);
   g_autofree char *log = log_path(rn, run);
@@ -927,7 +993,8 @@ static gboolean spawn_run(runner *rn, guint run, GError **error) {
   GPid pid = 0;
   gboolean ok = g_spawn_async_with_pipes_and_fds(
       NULL, (const char *const *)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
-      NULL, NULL, -1, -1, fd, NULL, NULL, 0, &pid, NULL, NULL, NULL, error);
+      die_with_parent, GINT_TO_POINTER(getpid()), -1, -1, fd, NULL, NULL, 0, &pid, NULL, NULL,
+      NULL, error);
   close(fd);
   if (ok) g_hash_table_insert(rn->running, GINT_TO_POINTER(pid), GUINT_TO_POINTER(run + 1));
   return ok;
@@ -1063,8 +1130,17 @@ static gboolean collect(const swp_sweep *s, const char *dir, GError **error) {
                 n_missing > 10 ? " ..." : "", s->file, dir);
     return FALSE;
   }
-  g_autofree char *csv = swp_aggregate(s, dir, error);
-  return csv && write_text(dir, "sweep.csv", csv, error);
+  g_autoptr(GError) inner = NULL;
+  g_autofree char *csv = swp_aggregate(s, dir, &inner);
+  if (!csv) {
+    /* Metrics are not part of points.csv: correcting one costs no run. */
+    g_set_error(error, inner->domain, inner->code,
+                "%s\nno sweep.csv written; after correcting the metric in %s, nestsim sweep "
+                "--collect %s computes it without running anything again",
+                inner->message, s->file, dir);
+    return FALSE;
+  }
+  return write_text(dir, "sweep.csv", csv, error);
 }
 
 /* Creates DIR, DIR/points and DIR/logs, and pins the points: points.csv and sweep-file are
@@ -1159,9 +1235,35 @@ static gboolean emit_parallel(const swp_sweep *s, const char *bin, const char *d
   return TRUE;
 }
 
+/* Loads the scenario as the first run will (its --set values) before anything runs, so that an
+ * axis that names no param() of the scenario, or a value it refuses, is reported at once with
+ * the loader's message instead of as N failed runs. (Values of later points are checked by
+ * their own runs.) */
+static gboolean check_first_point(const swp_sweep *s, GError **error) {
+  g_autoptr(GHashTable) set = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint a = 0; a < s->axes->len; a++)
+    g_hash_table_insert(set, ((swp_axis *)s->axes->pdata[a])->name, (char *)run_value(s, 0, a));
+  scn_options opts = {.set = set};
+  g_autoptr(GError) err = NULL;
+  g_autoptr(topo_scenario) scn = scn_load_file(s->scenario, &opts, &err);
+  if (scn) return TRUE;
+  g_set_error(error, SWP_ERROR, SWP_ERROR_INPUT, "%s\n%s: sweep: the scenario refuses the "
+              "first point's parameters (above)", err->message, s->file);
+  return FALSE;
+}
+
+/* --plot: the default figure of sweep.csv (first metric against the first axis, one line per
+ * value of the second). Without gnuplot the sweep has still succeeded: say how to get it. */
+static int draw(const char *dir) {
+  g_autoptr(GError) err = NULL;
+  if (plot_dir(dir, NULL, NULL, &err)) return EXIT_OK;
+  fprintf(stderr, "nestsim: %s\n", err->message);
+  return g_error_matches(err, PLOT_ERROR, PLOT_ERROR_NO_GNUPLOT) ? EXIT_OK : EXIT_RUNTIME;
+}
+
 int swp_main(int argc, char **argv) {
   gint jobs = 0;
-  gboolean resume = FALSE, collect_only = FALSE;
+  gboolean resume = FALSE, collect_only = FALSE, plot = FALSE;
   g_autofree char *out = NULL, *points = NULL, *emit = NULL;
   gint per_task = 8;
   GOptionEntry entries[] = {
@@ -1179,6 +1281,8 @@ int swp_main(int argc, char **argv) {
        "K"},
       {"collect", 0, 0, G_OPTION_ARG_NONE, &collect_only,
        "nestsim sweep --collect DIR: write DIR/sweep.csv from the runs there", NULL},
+      {"plot", 0, 0, G_OPTION_ARG_NONE, &plot,
+       "Draw sweep.csv into DIR/plots/ (as nestsim plot DIR; needs gnuplot)", NULL},
       {NULL}};
   g_autoptr(GOptionContext) ctx = g_option_context_new("FILE | --collect DIR");
   g_option_context_set_summary(
@@ -1200,7 +1304,7 @@ int swp_main(int argc, char **argv) {
     g_autoptr(swp_sweep) s = load_from_dir(argv[1], &err);
     if (!s || !collect(s, argv[1], &err)) return fail(err);
     fprintf(stderr, "sweep: wrote %s/sweep.csv\n", argv[1]);
-    return EXIT_OK;
+    return plot ? draw(argv[1]) : EXIT_OK;
   }
   if (jobs < 0 || per_task < 1) {
     fprintf(stderr, "nestsim: -j and --per-task take a number >= 1\n");
@@ -1223,6 +1327,7 @@ int swp_main(int argc, char **argv) {
             swp_n_runs(s), argv[1], points);
     return EXIT_USAGE;
   }
+  if (!check_first_point(s, &err)) return fail(err);
   /* A Slurm task resumes by nature (a requeued task redoes only what is missing), and the
    * folder is shared with the other tasks, so it only checks points.csv. */
   if (!prepare_dir(s, bin, dir, resume || points || emit, &err)) return fail(err);
@@ -1260,5 +1365,5 @@ int swp_main(int argc, char **argv) {
   }
   if (!collect(s, dir, &err)) return fail(err);
   fprintf(stderr, "sweep: wrote %s/sweep.csv\n", dir);
-  return EXIT_OK;
+  return plot ? draw(dir) : EXIT_OK;
 }

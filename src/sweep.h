@@ -20,6 +20,16 @@
  * entity path glob (g_pattern_match_simple: '*' and '?', '*' crosses '/'), "kind:K" or
  * "layer:N". Without AGG the selection must match exactly one entity.
  *
+ * The results folder DIR (default results/<name>/): points.csv (one row per run: id, the
+ * axis values, rep, seed, duration and the `nestsim run` command that reruns it alone),
+ * points/<id>/ (each run's own results, id = <point index>-r<rep>, e.g. 0007-r2), logs/<id>.stderr
+ * (what a run printed, kept when not empty), failed.txt (the failed runs with their errors and
+ * commands; removed once every run is done), sweep.csv (written at the end, through a temporary
+ * file: the axis columns, n, then <metric>_mean, <metric>_sd and <metric>_ci95 per metric; sd
+ * and ci95 empty when n = 1; ci95 = t(0.975, n-1) sd / sqrt(n); one row per point in the order
+ * of points.csv, whatever the order the runs finished in), sweep-file (the sweep file's path,
+ * for --collect), and slurm.sh or jobs.txt from --emit.
+ *
  * Rep r of every point runs with seed = seed + r: common random numbers, so that the
  * difference between two points is the parameters' effect and not that of different draws
  * (the variance of a difference shrinks by twice the covariance of the paired runs). */

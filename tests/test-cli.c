@@ -124,7 +124,7 @@ static void test_usage(void) {
 
 static void test_help(void) {
   g_autofree char *cwd = scratch();
-  const char *cmds[] = {"run", "check", "bench"};
+  const char *cmds[] = {"run", "check", "bench", "plot", "sweep"};
   for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++) {
     cli_result r = cli(cwd, cmds[i], "--help", NULL);
     g_assert_cmpint(r.status, ==, 0);

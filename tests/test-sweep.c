@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L /* kill, setpgid */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
@@ -132,6 +133,18 @@ static void test_file_bad(void) {
   r = cli("sweep", f3, NULL);
   g_assert_cmpint(r.status, ==, 2);
   g_assert_nonnull(strstr(r.err, "no sweep { } in the file"));
+  cli_result_clear(&r);
+  /* A runaway script is stopped, by its instruction count or its memory. */
+  g_autofree char *f4 = write_in(dir, "loop.lua", "while true do end\n");
+  r = cli("sweep", f4, NULL);
+  g_assert_cmpint(r.status, ==, 2);
+  g_assert_nonnull(strstr(r.err, "did not finish after"));
+  cli_result_clear(&r);
+  g_autofree char *f5 = write_in(dir, "mem.lua", "local t = {}\n"
+                                                 "for i = 1, 100 do t[i] = string.rep('x', 1 << 20) .. i end\n");
+  r = cli("sweep", f5, NULL);
+  g_assert_cmpint(r.status, ==, 2);
+  g_assert_nonnull(strstr(r.err, "not enough memory"));
   cli_result_clear(&r);
   rm_rf(dir);
 }
@@ -334,7 +347,7 @@ static void test_kill_and_resume(void) {
   g_autofree char *dir = scratch();
   g_autofree char *file =
       lab_sweep(dir, "  axes = { nested_hosts = {1, 2, 3, 4}, l2_util = {0.3, 0.9} },\n"
-                     "  [\"repeat\"] = 2, duration = \"1min\",\n"
+                     "  [\"repeat\"] = 2, duration = \"30s\",\n"
                      "  metrics = { \"esx01/vESX1/vm1:effective_pct\",\n"
                      "              \"mean(kind:vm&layer:2:effective_pct)\" },\n");
   g_autofree char *clean = g_build_filename(dir, "clean", NULL);
@@ -408,6 +421,99 @@ static void test_kill_and_resume(void) {
   rm_rf(dir);
 }
 
+/* The sweep alone is killed (SIGKILL of its PID, not of its group): its workers die with it
+ * (PR_SET_PDEATHSIG) instead of finishing their points behind a --resume that would run the
+ * same points again. */
+static void test_workers_die_with_sweep(void) {
+  g_autofree char *dir = scratch();
+  g_autofree char *file = lab_sweep(dir, "  axes = { nested_hosts = {1, 2, 3, 4}, traffic = {false} },\n"
+                                         "  [\"repeat\"] = 4, duration = \"30s\",\n"
+                                         "  metrics = { \"esx01:%USED\" },\n");
+  g_autofree char *out = g_build_filename(dir, "out", NULL);
+  const char *argv[] = {bin, "sweep", file, "-j", "2", "--out", out, NULL};
+  GPid pid = 0;
+  g_autoptr(GError) error = NULL;
+  g_spawn_async(NULL, (char **)argv, NULL,
+                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                own_group, NULL, &pid, &error);
+  g_assert_no_error(error);
+  while (count_done(out) < 1) g_usleep(5000);
+  g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+  int ws = 0;
+  g_assert_cmpint(waitpid(pid, &ws, 0), ==, pid);
+  /* Every member of the group (the workers) goes away on its own: this loop ends. */
+  while (kill(-pid, 0) == 0) g_usleep(1000);
+  g_assert_cmpint(errno, ==, ESRCH);
+  cli_result r = cli("sweep", file, "-j", "2", "--resume", "--out", out, NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  cli_result_clear(&r);
+  g_assert_cmpuint(count_done(out), ==, 16);
+  rm_rf(dir);
+}
+
+/* Runs a shell command line and asserts it succeeded. */
+static void sh(const char *line, const char *const *env) {
+  const char *argv[] = {"/bin/sh", "-c", line, NULL};
+  int ws = 0;
+  g_autoptr(GError) error = NULL;
+  g_spawn_sync(NULL, (char **)argv, (char **)env, G_SPAWN_STDOUT_TO_DEV_NULL |
+               G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &ws, &error);
+  g_assert_no_error(error);
+  g_assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+}
+
+/* Beyond one machine: the Slurm array script, run here task by task with the variables Slurm
+ * would set (scripts/slurm-test.sh runs it under a real Slurm), and the GNU parallel job list,
+ * each line run by sh; `--collect` then writes the sweep.csv a local sweep writes. 7 runs in
+ * tasks of 3: the last task has 1 run, which checks the script's clamp at the end. */
+static void test_emit_and_collect(void) {
+  g_autofree char *dir = scratch();
+  g_autofree char *file = lab_sweep(dir, "  axes = { {nested_hosts = {1, 2, 3, 4, 5, 6, 7}}, {l2_per_host = {1}},\n"
+                                         "           {traffic = {false}} },\n"
+                                         "  duration = \"5s\", metrics = { \"esx01:%USED\" },\n");
+  g_autofree char *local = g_build_filename(dir, "local", NULL);
+  cli_result r = cli("sweep", file, "--out", local, NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  cli_result_clear(&r);
+  g_autofree char *want = read_file(local, "sweep.csv");
+
+  g_autofree char *slurm = g_build_filename(dir, "slurm", NULL);
+  r = cli("sweep", file, "--emit", "slurm", "--per-task", "3", "--out", slurm, NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  cli_result_clear(&r);
+  g_autofree char *script = read_file(slurm, "slurm.sh");
+  g_assert_nonnull(strstr(script, "\n#SBATCH --array=0-2\n")); /* ceil(7 / 3) = 3 tasks */
+  g_autofree char *path = g_build_filename(slurm, "slurm.sh", NULL);
+  g_autofree char *qpath = g_shell_quote(path);
+  g_autofree char *cmd = g_strdup_printf("bash %s", qpath);
+  for (int task = 0; task < 3; task++) {
+    g_autofree char *id = g_strdup_printf("SLURM_ARRAY_TASK_ID=%d", task);
+    g_autofree char *p = g_strdup_printf("PATH=%s", g_getenv("PATH"));
+    const char *env[] = {id, p, NULL};
+    sh(cmd, env);
+  }
+  r = cli("sweep", "--collect", slurm, NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  cli_result_clear(&r);
+  g_autofree char *got = read_file(slurm, "sweep.csv");
+  g_assert_cmpstr(got, ==, want);
+
+  g_autofree char *par = g_build_filename(dir, "parallel", NULL);
+  r = cli("sweep", file, "--emit", "parallel", "--out", par, NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  cli_result_clear(&r);
+  g_autofree char *jobs = read_file(par, "jobs.txt");
+  g_auto(GStrv) lines = g_strsplit(g_strchomp(jobs), "\n", -1);
+  g_assert_cmpuint(g_strv_length(lines), ==, 7);
+  for (char **l = lines; *l; l++) sh(*l, NULL);
+  r = cli("sweep", "--collect", par, NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  cli_result_clear(&r);
+  g_autofree char *got2 = read_file(par, "sweep.csv");
+  g_assert_cmpstr(got2, ==, want);
+  rm_rf(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   bin = g_getenv("NESTSIM_BIN");
@@ -422,5 +528,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/sweep/points/common-seeds-and-rerun-alone", test_points_and_seeds);
   g_test_add_func("/sweep/failed/reported-with-error-and-rerun-on-resume", test_failed_point);
   g_test_add_func("/sweep/resume/sigkill-then-resume-equals-clean-run", test_kill_and_resume);
+  g_test_add_func("/sweep/resume/workers-die-with-a-killed-sweep", test_workers_die_with_sweep);
+  g_test_add_func("/sweep/emit/slurm-tasks-and-parallel-lines-collect-to-local-csv",
+                  test_emit_and_collect);
   return g_test_run();
 }
