@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "tests/testutil.h"
+
 static const char *bin;
 static const char *root;
 
@@ -45,27 +47,7 @@ static cli_result cli(const char *cwd, ...) {
 
 static char *src_path(const char *rel) { return g_build_filename(root, rel, NULL); }
 
-static char *scratch(void) {
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp("nestsim-cli-XXXXXX", &error);
-  g_assert_no_error(error);
-  return dir;
-}
 
-/* Removes a scratch folder and everything below it. */
-static void rm_rf(const char *path) {
-  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-    GDir *d = g_dir_open(path, 0, NULL);
-    for (const char *n; d && (n = g_dir_read_name(d));) {
-      g_autofree char *p = g_build_filename(path, n, NULL);
-      rm_rf(p);
-    }
-    if (d) g_dir_close(d);
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
-}
 
 static char *read_file(const char *path) {
   char *text = NULL;
@@ -96,16 +78,16 @@ static gboolean dir_is_empty(const char *path) {
 }
 
 static void test_version(void) {
-  g_autofree char *cwd = scratch();
+  g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
   cli_result r = cli(cwd, "--version", NULL);
   g_assert_cmpint(r.status, ==, 0);
   g_assert_true(g_str_has_prefix(r.out, "nestsim "));
   cli_result_clear(&r);
-  rm_rf(cwd);
+  tu_rm_rf(cwd);
 }
 
 static void test_usage(void) {
-  g_autofree char *cwd = scratch();
+  g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
   const char *cases[][3] = {
       {"run", NULL, NULL},                 /* no scenario */
       {"frobnicate", NULL, NULL},          /* no such command */
@@ -119,11 +101,11 @@ static void test_usage(void) {
     cli_result_clear(&r);
   }
   g_assert_true(dir_is_empty(cwd));
-  rm_rf(cwd);
+  tu_rm_rf(cwd);
 }
 
 static void test_help(void) {
-  g_autofree char *cwd = scratch();
+  g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
   const char *cmds[] = {"run", "check", "bench", "plot", "sweep"};
   for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++) {
     cli_result r = cli(cwd, cmds[i], "--help", NULL);
@@ -131,7 +113,7 @@ static void test_help(void) {
     g_assert_true(strstr(r.out, "Usage:") != NULL);
     cli_result_clear(&r);
   }
-  rm_rf(cwd);
+  tu_rm_rf(cwd);
 }
 
 /* Every broken scenario gives exactly its golden message on stderr, exit status 2, nothing on
@@ -147,7 +129,7 @@ static void test_bad_scenarios(void) {
   g_assert_cmpuint(names->len, >=, 10);
   for (guint i = 0; i < names->len; i++) {
     const char *n = names->pdata[i];
-    g_autofree char *cwd = scratch();
+    g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
     g_autofree char *lua = g_build_filename(bad, n, NULL);
     g_autofree char *stem = g_strndup(n, strlen(n) - 4);
     g_autofree char *err_file = g_strdup_printf("%s/%s.err", bad, stem);
@@ -166,12 +148,12 @@ static void test_bad_scenarios(void) {
     g_autofree char *results = g_build_filename(cwd, "results", NULL);
     g_assert_false(g_file_test(results, G_FILE_TEST_EXISTS));
     cli_result_clear(&r);
-    rm_rf(cwd);
+    tu_rm_rf(cwd);
   }
 }
 
 static void test_check_golden(void) {
-  g_autofree char *cwd = scratch();
+  g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
   g_autofree char *lab = src_path("scenarios/nested-lab.lua");
   g_autofree char *local = g_build_filename(cwd, "nested-lab.lua", NULL);
   g_autofree char *text = read_file(lab);
@@ -181,13 +163,13 @@ static void test_check_golden(void) {
   g_autofree char *golden = src_path("tests/scenarios/golden/nested-lab.check");
   assert_golden(golden, r.out);
   cli_result_clear(&r);
-  rm_rf(cwd);
+  tu_rm_rf(cwd);
 }
 
 /* A port group that would drop nested traffic is a warning of `check` that names the file,
  * line, port group and the fix (tests/scenarios/warn/NAME.lua -> NAME.warn, stderr). */
 static void test_check_warnings(void) {
-  g_autofree char *cwd = scratch();
+  g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
   g_autofree char *src = src_path("tests/scenarios/warn/nested-forged-reject.lua");
   g_autofree char *local = g_build_filename(cwd, "nested-forged-reject.lua", NULL);
   g_autofree char *text = read_file(src);
@@ -199,12 +181,12 @@ static void test_check_warnings(void) {
   g_assert_true(strstr(r.err, "set forged_transmits = \"accept\"") != NULL);
   g_assert_true(strstr(r.err, "set promiscuous = \"accept\"") != NULL);
   cli_result_clear(&r);
-  rm_rf(cwd);
+  tu_rm_rf(cwd);
 }
 
 /* Same scenario and seed give byte-identical files; another seed gives other draws. */
 static void test_determinism(void) {
-  g_autofree char *cwd = scratch();
+  g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
   g_autofree char *lab = src_path("scenarios/nested-lab.lua");
   const char *dirs[] = {"a", "b", "c"};
   const char *seeds[] = {"7", "7", "8"};
@@ -223,13 +205,13 @@ static void test_determinism(void) {
     g_assert_cmpstr(ta, ==, tb);
     g_assert_cmpstr(ta, !=, tc);
   }
-  rm_rf(cwd);
+  tu_rm_rf(cwd);
 }
 
 /* A results folder that cannot be written is a clear error naming it, exit 1, and the default
  * run writes results/<scenario>/<seed>/ with both files and no temporary leftovers. */
 static void test_results_folder(void) {
-  g_autofree char *cwd = scratch();
+  g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
   g_autofree char *lab = src_path("scenarios/nested-lab.lua");
   g_autofree char *blocker = g_build_filename(cwd, "blocked", NULL);
   g_file_set_contents(blocker, "not a folder", -1, NULL);
@@ -249,7 +231,7 @@ static void test_results_folder(void) {
     g_assert_true(!strcmp(name, "summary.json") || !strcmp(name, "metrics.csv"));
   g_dir_close(d);
   g_assert_cmpint(n, ==, 2);
-  rm_rf(cwd);
+  tu_rm_rf(cwd);
 }
 
 int main(int argc, char **argv) {

@@ -11,6 +11,8 @@
 
 #include "src/out.h"
 
+#include "tests/testutil.h"
+
 /* ---------------------------------------------------------------------------------------------
  * Helpers. */
 
@@ -42,27 +44,7 @@ static char *print_to_string(out_format fmt, const out_run_info *info, const met
   return s;
 }
 
-static char *scratch(void) {
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp("nestsim-out-XXXXXX", &error);
-  g_assert_no_error(error);
-  return dir;
-}
 
-/* Removes a scratch folder and everything below it. */
-static void rm_rf(const char *path) {
-  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-    GDir *d = g_dir_open(path, 0, NULL);
-    for (const char *n; d && (n = g_dir_read_name(d));) {
-      g_autofree char *p = g_build_filename(path, n, NULL);
-      rm_rf(p);
-    }
-    if (d) g_dir_close(d);
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
-}
 
 static char *read_file(const char *dir, const char *name) {
   g_autofree char *path = g_build_filename(dir, name, NULL);
@@ -418,7 +400,7 @@ static char *dir_names(const char *dir) {
 /* A run into a new nested folder creates it and writes exactly summary.json, metrics.csv and
  * the extra files, with the writers' texts: no temporary file is left behind. */
 static void test_dir_writes_files(void) {
-  g_autofree char *tmp = scratch();
+  g_autofree char *tmp = tu_scratch("nestsim-out-XXXXXX");
   g_autofree char *dir = g_build_filename(tmp, "results", "lab", "42", NULL);
   g_autoptr(met_table) t = busy_table();
   g_autoptr(GHashTable) extra = g_hash_table_new(g_str_hash, g_str_equal);
@@ -437,13 +419,13 @@ static void test_dir_writes_files(void) {
   g_assert_cmpstr(json, ==, want_json);
   g_assert_cmpstr(csv, ==, want_csv);
   g_assert_cmpstr(tr, ==, trace->str);
-  rm_rf(tmp);
+  tu_rm_rf(tmp);
 }
 
 /* A second run into the same folder replaces every file it writes (the old summary's seed is
  * gone), and still leaves no temporary files. */
 static void test_dir_replaces_existing(void) {
-  g_autofree char *dir = scratch();
+  g_autofree char *dir = tu_scratch("nestsim-out-XXXXXX");
   g_autoptr(met_table) t1 = busy_table();
   g_autoptr(met_table) t2 = met_table_new();
   met_entity(t2, "other", "host", 0);
@@ -460,13 +442,13 @@ static void test_dir_replaces_existing(void) {
   g_assert_cmpstr(json, ==, want_json);
   g_assert_nonnull(strstr(json, "\"seed\": 7,"));
   g_assert_cmpstr(csv, ==, "time_s,entity,kind,layer\n");
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* A results path that is a regular file fails with a message naming it, and the file is left
  * as it was; so does a path below a regular file (with the OS's reason). */
 static void test_dir_regular_file_fails(void) {
-  g_autofree char *tmp = scratch();
+  g_autofree char *tmp = tu_scratch("nestsim-out-XXXXXX");
   g_autofree char *file = g_build_filename(tmp, "taken", NULL);
   g_assert_true(g_file_set_contents(file, "mine", -1, NULL));
   g_autoptr(met_table) t = small_lab();
@@ -488,14 +470,14 @@ static void test_dir_regular_file_fails(void) {
   g_assert_cmpstr(error->message, ==, want2);
   g_autofree char *names = dir_names(tmp);
   g_assert_cmpstr(names, ==, "taken");
-  rm_rf(tmp);
+  tu_rm_rf(tmp);
 }
 
 /* When one file cannot be written (here metrics.csv is taken by a folder, which rename cannot
  * replace even as root), the run fails with the file's path, removes its temporary file and
  * writes no summary.json: the folder does not look complete. */
 static void test_dir_file_write_fails(void) {
-  g_autofree char *dir = scratch();
+  g_autofree char *dir = tu_scratch("nestsim-out-XXXXXX");
   g_autofree char *blocker = g_build_filename(dir, "metrics.csv", NULL);
   g_autofree char *inside = g_build_filename(blocker, "x", NULL);
   g_assert_cmpint(g_mkdir(blocker, 0700), ==, 0);
@@ -508,7 +490,7 @@ static void test_dir_file_write_fails(void) {
   g_assert_true(g_str_has_prefix(error->message, prefix));
   g_autofree char *names = dir_names(dir);
   g_assert_cmpstr(names, ==, "metrics.csv");
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* A folder the user may not write into fails up front with the OS's reason. Root may write
@@ -518,7 +500,7 @@ static void test_dir_not_writable_fails(void) {
     g_test_skip("root can write into a read-only folder");
     return;
   }
-  g_autofree char *dir = scratch();
+  g_autofree char *dir = tu_scratch("nestsim-out-XXXXXX");
   g_assert_cmpint(g_chmod(dir, 0500), ==, 0);
   g_autoptr(met_table) t = small_lab();
   g_autoptr(GError) error = NULL;
@@ -527,7 +509,7 @@ static void test_dir_not_writable_fails(void) {
       g_strdup_printf("cannot write results into '%s': %s", dir, g_strerror(EACCES));
   g_assert_cmpstr(error->message, ==, want);
   g_chmod(dir, 0700);
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* ---------------------------------------------------------------------------------------------

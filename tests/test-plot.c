@@ -13,6 +13,8 @@
 
 #include "src/plot.h"
 
+#include "tests/testutil.h"
+
 /* The shared run: 4 nested hosts with 4 L2 VMs each (the seed lab, where L1 vCPUs contend for
  * the physical CPUs, so nested vCPUs stall), 20 s after the scenario's 30 s warm-up,
  * intervals of 10 s (scenarios/nested-lab.lua), vESX1 and its L2 VMs traced. */
@@ -21,20 +23,6 @@
 static char *run_dir;
 static gboolean run_ok;
 
-/* Removes a folder and everything under it (no symlinks are made by these tests). */
-static void rm_rf(const char *path) {
-  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-      g_autofree char *child = g_build_filename(path, name, NULL);
-      rm_rf(child);
-    }
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
-}
 
 static gboolean have_gnuplot(void) {
   g_autofree char *p = g_find_program_in_path("gnuplot");
@@ -361,8 +349,8 @@ static void test_no_gnuplot(void) {
   g_assert_nonnull(strstr(out, "nestsim plot"));
   g_assert_false(g_file_test(png, G_FILE_TEST_EXISTS));
   g_strfreev(env);
-  rm_rf(dir);
-  rm_rf(empty);
+  tu_rm_rf(dir);
+  tu_rm_rf(empty);
 }
 
 /* ---- Sweeps ---- */
@@ -401,7 +389,7 @@ static void test_sweep_defaults(void) {
   g_assert_true(g_file_get_contents(p, &text, NULL, NULL));
   g_assert_nonnull(strstr(text, "\n\n\n# mode=bt\n"));
   if (drawn) assert_figure(dir, "sweep-slow-vs-hosts");
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* A non-numeric x: the points are numbered in order of first appearance (hv 0, bt 1) and carry
@@ -425,7 +413,7 @@ static void test_sweep_categorical_x(void) {
   g_assert_cmpstr(b[3], ==, "bt");
   g_assert_cmpfloat_with_epsilon(num(b, 2), 0.62, 1e-12);
   if (drawn) assert_figure(dir, "sweep-rdy-vs-mode");
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 static void test_sweep_bad_names(void) {
@@ -443,7 +431,7 @@ static void test_sweep_bad_names(void) {
   o.x = "mode", o.by = "mode";
   g_assert_false(plot_dir(dir, &o, NULL, &err));
   g_assert_error(err, PLOT_ERROR, PLOT_ERROR_INPUT);
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* ---- Memory and the timeline window, on hand-made files ---- */
@@ -481,7 +469,7 @@ static void test_memory(void) {
   g_autofree char *np = plots_file(dir, "net-drops.dat");
   g_assert_false(g_file_test(ap, G_FILE_TEST_EXISTS));
   g_assert_false(g_file_test(np, G_FILE_TEST_EXISTS));
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* Drops: two switches, three reasons in per-reason columns. At t=10, a drops 3 forged + 2 vlan
@@ -536,7 +524,7 @@ static void test_network(void) {
   g_assert_cmpstr(((GStrv)tot->pdata[1])[0], ==, "a");
   g_assert_cmpfloat(num(tot->pdata[1], 1), ==, 7);
   if (drawn) assert_figure(dir, "network");
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* A trace with an L1 vCPU v0 on p0 over [0.9, 1.1) and [1.3, 1.6), and an L2 vCPU n0 on v0
@@ -577,7 +565,7 @@ static void test_timeline_window(void) {
     for (guint c = 0; c < 3; c++)
       g_assert_cmpfloat_with_epsilon(num(ex->pdata[i], c), want_ex[i][c], 1e-12);
   if (drawn) assert_figure(dir, "timeline");
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 static void test_empty_dir(void) {
@@ -623,7 +611,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/plot/timeline/window-clips-and-stretches-are-overlaps", test_timeline_window);
   g_test_add_func("/plot/empty-folder-is-an-input-error", test_empty_dir);
   int rc = g_test_run();
-  rm_rf(run_dir);
+  tu_rm_rf(run_dir);
   g_free(run_dir);
   return rc;
 }

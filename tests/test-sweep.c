@@ -15,6 +15,8 @@
 
 #include "src/sweep.h"
 
+#include "tests/testutil.h"
+
 static const char *bin;
 static const char *root;
 
@@ -48,26 +50,7 @@ static cli_result cli(const char *first, ...) {
   return r;
 }
 
-static char *scratch(void) {
-  g_autoptr(GError) error = NULL;
-  char *dir = g_dir_make_tmp("nestsim-sweep-XXXXXX", &error);
-  g_assert_no_error(error);
-  return dir;
-}
 
-static void rm_rf(const char *path) {
-  if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-    GDir *d = g_dir_open(path, 0, NULL);
-    for (const char *n; d && (n = g_dir_read_name(d));) {
-      g_autofree char *p = g_build_filename(path, n, NULL);
-      rm_rf(p);
-    }
-    if (d) g_dir_close(d);
-    g_rmdir(path);
-  } else {
-    g_unlink(path);
-  }
-}
 
 static char *write_in(const char *dir, const char *name, const char *text) {
   char *path = g_build_filename(dir, name, NULL);
@@ -98,7 +81,7 @@ static char *lab_sweep(const char *dir, const char *extra) {
 /* Each mistake is reported at the sweep { } call's line with the scenario loader's grammar,
  * all of them at once, and the command exits 2 (bad input) without running anything. */
 static void test_file_bad(void) {
-  g_autofree char *dir = scratch();
+  g_autofree char *dir = tu_scratch("nestsim-sweep-XXXXXX");
   g_autofree char *file = write_in(dir, "bad.lua",
                                    "-- line 1\n"
                                    "sweep {\n"
@@ -146,7 +129,7 @@ static void test_file_bad(void) {
   g_assert_cmpint(r.status, ==, 2);
   g_assert_nonnull(strstr(r.err, "not enough memory"));
   cli_result_clear(&r);
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* ---- Metrics -------------------------------------------------------------------------------- */
@@ -201,7 +184,7 @@ static void test_metric_selector(void) {
  * t(0.975, 2) = 4.303 (any Student t table) = 4.303 * 2.6458 / 1.7321 = 6.573. Point x=2 has
  * m = 5, 5, 5: mean 5, sd 0, CI 0. */
 static void test_aggregate_by_hand(void) {
-  g_autofree char *dir = scratch();
+  g_autofree char *dir = tu_scratch("nestsim-sweep-XXXXXX");
   g_autofree char *file = lab_sweep(dir, "  name = \"hand\", axes = { x = {1, 2} },\n"
                                          "  [\"repeat\"] = 3, metrics = { \"h:m\" },\n");
   g_autofree char *abs = g_canonicalize_filename(file, NULL);
@@ -240,7 +223,7 @@ static void test_aggregate_by_hand(void) {
   g_assert_nonnull(strstr(r.err, "1 of 6 points are not done: 0001-r2"));
   g_assert_nonnull(strstr(r.err, "--resume"));
   cli_result_clear(&r);
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* ---- Runs ----------------------------------------------------------------------------------- */
@@ -248,7 +231,7 @@ static void test_aggregate_by_hand(void) {
 /* Rep r of every point runs with seed + r (common random numbers), and points.csv holds each
  * run's own command: running it alone gives the same summary.json as the sweep did. */
 static void test_points_and_seeds(void) {
-  g_autofree char *dir = scratch();
+  g_autofree char *dir = tu_scratch("nestsim-sweep-XXXXXX");
   g_autofree char *file = lab_sweep(dir, "  axes = { {nested_hosts = {1, 2}}, {l2_util = {0.5}} },\n"
                                          "  [\"repeat\"] = 2, seed = 7, duration = \"5s\",\n"
                                          "  metrics = { \"mean(kind:vm&layer:2:effective_pct)\" },\n");
@@ -290,14 +273,14 @@ static void test_points_and_seeds(void) {
   g_assert_cmpint(r.status, ==, 2);
   g_assert_nonnull(strstr(r.err, "add --resume"));
   cli_result_clear(&r);
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* A point whose run fails is reported with the run's own message and the command that reruns
  * it, in failed.txt and on stderr; the sweep exits 1 and writes no sweep.csv; --resume runs
  * only the failed point again (the others are done). */
 static void test_failed_point(void) {
-  g_autofree char *dir = scratch();
+  g_autofree char *dir = tu_scratch("nestsim-sweep-XXXXXX");
   g_autofree char *file = lab_sweep(dir, "  axes = { l2_util = {0.5, \"lots\"} }, duration = \"5s\",\n"
                                          "  metrics = { \"esx01:%USED\" },\n");
   g_autofree char *out = g_build_filename(dir, "out", NULL);
@@ -318,7 +301,7 @@ static void test_failed_point(void) {
   g_assert_nonnull(strstr(r.err, "sweep: 2/2 0001-r0 FAILED"));
   g_assert_null(strstr(r.err, "0000-r0 done"));
   cli_result_clear(&r);
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 static guint count_done(const char *dir) {
@@ -344,7 +327,7 @@ static void own_group(gpointer data) {
  * is the same file), the others are done once each, and sweep.csv is byte for byte that of an
  * uninterrupted sweep. */
 static void test_kill_and_resume(void) {
-  g_autofree char *dir = scratch();
+  g_autofree char *dir = tu_scratch("nestsim-sweep-XXXXXX");
   g_autofree char *file =
       lab_sweep(dir, "  axes = { nested_hosts = {1, 2, 3, 4}, l2_util = {0.3, 0.9} },\n"
                      "  [\"repeat\"] = 2, duration = \"30s\",\n"
@@ -418,14 +401,14 @@ static void test_kill_and_resume(void) {
   g_autofree char *a = read_file(clean, "sweep.csv");
   g_autofree char *b = read_file(killed, "sweep.csv");
   g_assert_cmpstr(a, ==, b);
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* The sweep alone is killed (SIGKILL of its PID, not of its group): its workers die with it
  * (PR_SET_PDEATHSIG) instead of finishing their points behind a --resume that would run the
  * same points again. */
 static void test_workers_die_with_sweep(void) {
-  g_autofree char *dir = scratch();
+  g_autofree char *dir = tu_scratch("nestsim-sweep-XXXXXX");
   g_autofree char *file = lab_sweep(dir, "  axes = { nested_hosts = {1, 2, 3, 4}, traffic = {false} },\n"
                                          "  [\"repeat\"] = 4, duration = \"30s\",\n"
                                          "  metrics = { \"esx01:%USED\" },\n");
@@ -448,7 +431,7 @@ static void test_workers_die_with_sweep(void) {
   g_assert_cmpint(r.status, ==, 0);
   cli_result_clear(&r);
   g_assert_cmpuint(count_done(out), ==, 16);
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 /* Runs a shell command line and asserts it succeeded. */
@@ -467,7 +450,7 @@ static void sh(const char *line, const char *const *env) {
  * each line run by sh; `--collect` then writes the sweep.csv a local sweep writes. 7 runs in
  * tasks of 3: the last task has 1 run, which checks the script's clamp at the end. */
 static void test_emit_and_collect(void) {
-  g_autofree char *dir = scratch();
+  g_autofree char *dir = tu_scratch("nestsim-sweep-XXXXXX");
   g_autofree char *file = lab_sweep(dir, "  axes = { {nested_hosts = {1, 2, 3, 4, 5, 6, 7}}, {l2_per_host = {1}},\n"
                                          "           {traffic = {false}} },\n"
                                          "  duration = \"5s\", metrics = { \"esx01:%USED\" },\n");
@@ -511,7 +494,7 @@ static void test_emit_and_collect(void) {
   cli_result_clear(&r);
   g_autofree char *got2 = read_file(par, "sweep.csv");
   g_assert_cmpstr(got2, ==, want);
-  rm_rf(dir);
+  tu_rm_rf(dir);
 }
 
 int main(int argc, char **argv) {
