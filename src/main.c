@@ -14,9 +14,13 @@
 #include "models/mem.h"
 #include "models/net.h"
 #include "src/bench.h"
+#include "src/explain.h"
+#include "src/fit.h"
 #include "src/met.h"
 #include "src/out.h"
 #include "src/plot.h"
+#include "src/report.h"
+#include "src/review.h"
 #include "src/run.h"
 #include "src/scn.h"
 #include "src/sweep.h"
@@ -34,67 +38,6 @@ static int usage_error(GOptionContext *ctx, const char *fmt, ...) {
   g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
   fprintf(stderr, "nestsim: %s\n\n%s", msg, help);
   return EXIT_USAGE;
-}
-
-/* --set key=value pairs into a table for the loader; FALSE with a message when one is
- * malformed. */
-static gboolean parse_sets(char **sets, GHashTable **out, GError **error) {
-  *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  for (char **s = sets; s && *s; s++) {
-    const char *eq = strchr(*s, '=');
-    if (!eq || eq == *s) {
-      g_set_error(error, SCN_ERROR, SCN_ERROR_INPUT,
-                  "--set '%s': expected name=value, for example --set nested_hosts=4", *s);
-      return FALSE;
-    }
-    g_hash_table_replace(*out, g_strndup(*s, (gsize)(eq - *s)), g_strdup(eq + 1));
-  }
-  return TRUE;
-}
-
-/* Loads a scenario and applies the command-line overrides common to run and check. */
-static topo_scenario *load(const char *path, char **sets, GError **error) {
-  g_autoptr(GHashTable) set = NULL;
-  if (!parse_sets(sets, &set, error)) return NULL;
-  scn_options opts = {.set = set};
-  return scn_load_file(path, &opts, error);
-}
-
-static int cmd_check(int argc, char **argv) {
-  g_auto(GStrv) sets = NULL;
-  GOptionEntry entries[] = {
-      {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set a scenario parameter", "NAME=VALUE"},
-      {NULL}};
-  g_autoptr(GOptionContext) ctx = g_option_context_new("SCENARIO");
-  g_option_context_set_summary(ctx,
-                               "Validates a scenario and prints its topology with totals per host "
-                               "and per layer (vCPUs per CPU, configured memory).");
-  g_option_context_add_main_entries(ctx, entries, NULL);
-  g_autoptr(GError) err = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return usage_error(ctx, "%s", err->message);
-  if (argc != 2) return usage_error(ctx, "check takes one scenario file");
-  g_autoptr(topo_scenario) scn = load(argv[1], sets, &err);
-  if (!scn) {
-    fprintf(stderr, "%s\n", err->message);
-    return EXIT_USAGE;
-  }
-  g_autoptr(GString) tree = g_string_new(NULL);
-  topo_print_tree(scn, tree);
-  /* Memory and storage verdicts per host at every layer, with the numbers behind them. */
-  mem_check(scn, tree);
-  fputs(tree->str, stdout);
-  /* What ESXi would refuse to power on (errors, with the fix) and requested CPU/MMU modes it
-   * would not give (warnings): the same check a run makes (models/virt.h). */
-  g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
-  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-  gboolean ok = virt_check_scenario(scn, errors, warnings);
-  /* issue 5: port groups that drop or flood nested traffic (models/net.h), with the fix. */
-  net_check(scn, warnings);
-  for (guint i = 0; i < warnings->len; i++)
-    fprintf(stderr, "%s\n", (char *)g_ptr_array_index(warnings, i));
-  for (guint i = 0; i < errors->len; i++)
-    fprintf(stderr, "%s\n", (char *)g_ptr_array_index(errors, i));
-  return ok ? EXIT_OK : EXIT_USAGE;
 }
 
 /* The folder a run writes into when --out is not given: results/<scenario>/<seed>/. */
@@ -151,7 +94,7 @@ static int cmd_run(int argc, char **argv) {
   }
 
   gint64 t0 = g_get_monotonic_time();
-  g_autoptr(topo_scenario) scn = load(argv[1], sets, &err);
+  g_autoptr(topo_scenario) scn = scn_load_file_sets(argv[1], sets, &err);
   if (!scn) {
     fprintf(stderr, "%s\n", err->message);
     return EXIT_USAGE;
@@ -220,7 +163,10 @@ static int cmd_run(int argc, char **argv) {
 static const char *const main_help =
     "Commands:\n"
     "  run SCENARIO     run a scenario, write results/<scenario>/<seed>/\n"
-    "  check SCENARIO   validate a scenario and print its topology with totals\n"
+    "  check SCENARIO   review a lab: verdicts per host and layer (exit 3: does not fit)\n"
+    "  fit SCENARIO     find the largest/smallest value of a parameter that meets targets\n"
+    "  explain SCEN VM  say in words why a VM runs at the speed it does\n"
+    "  report DIR       write one self-contained HTML report of a run\n"
     "  sweep FILE       run a sweep's points in parallel, write results/<sweep>/sweep.csv\n"
     "  plot DIR         draw a run's or a sweep's results as PNG and SVG (gnuplot)\n"
     "  bench            benchmark the event queue (hold model)\n"
@@ -244,7 +190,10 @@ int main(int argc, char **argv) {
   char *sub_argv0 = argv[1];
   argv[1] = prog;
   if (!strcmp(sub_argv0, "run")) return cmd_run(argc - 1, argv + 1);
-  if (!strcmp(sub_argv0, "check")) return cmd_check(argc - 1, argv + 1);
+  if (!strcmp(sub_argv0, "check")) return rev_main(argc - 1, argv + 1);
+  if (!strcmp(sub_argv0, "fit")) return fit_main(argc - 1, argv + 1);
+  if (!strcmp(sub_argv0, "report")) return rpt_main(argc - 1, argv + 1);
+  if (!strcmp(sub_argv0, "explain")) return xpl_main(argc - 1, argv + 1);
   if (!strcmp(sub_argv0, "sweep")) return swp_main(argc - 1, argv + 1);
   if (!strcmp(sub_argv0, "plot")) return plot_main(argc - 1, argv + 1);
   if (!strcmp(sub_argv0, "bench")) return bench_main(argc - 1, argv + 1);

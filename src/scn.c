@@ -3238,3 +3238,24 @@ topo_scenario *scn_load_file(const char *path, const scn_options *opts, GError *
   run_script(c, text, len);
   return finish(c, error);
 }
+
+GHashTable *scn_parse_sets(char **sets, GError **error) {
+  g_autoptr(GHashTable) set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  for (char **s = sets; s && *s; s++) {
+    const char *eq = strchr(*s, '=');
+    if (!eq || eq == *s) {
+      g_set_error(error, SCN_ERROR, SCN_ERROR_INPUT,
+                  "--set '%s': expected name=value, for example --set nested_hosts=4", *s);
+      return NULL;
+    }
+    g_hash_table_replace(set, g_strndup(*s, (gsize)(eq - *s)), g_strdup(eq + 1));
+  }
+  return g_steal_pointer(&set);
+}
+
+topo_scenario *scn_load_file_sets(const char *path, char **sets, GError **error) {
+  g_autoptr(GHashTable) set = scn_parse_sets(sets, error);
+  if (!set) return NULL;
+  scn_options opts = {.set = set};
+  return scn_load_file(path, &opts, error);
+}

@@ -23,6 +23,14 @@ typedef struct scn_options {
   gsize max_memory_bytes;
 } scn_options;
 
+/* Parses --set NAME=VALUE texts (NULL-terminated, may be NULL) into a name -> value table for
+ * scn_options.set. Returns NULL with *error naming the malformed one. */
+GHashTable *scn_parse_sets(char **sets, GError **error); /* transfer full */
+
+/* scn_load_file with the overrides given as --set texts: what every command that takes a
+ * scenario and --set does. */
+topo_scenario *scn_load_file_sets(const char *path, char **sets, GError **error); /* transfer full */
+
 /* Loads the scenario at `path`. On failure returns NULL and sets *error to all the messages,
  * one per line. */
 topo_scenario *scn_load_file(const char *path, const scn_options *opts, GError **error); /* transfer full */
