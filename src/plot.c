@@ -733,13 +733,18 @@ static gboolean prep_sweep(const char *dir, const char *pdir, const plot_options
   g_autofree char *out = g_build_filename(pdir, data, NULL);
   if (!write_file(out, s, error)) return FALSE;
   g_autofree char *xl = g_strdup(x), *yl = g_strdup(y), *hl = g_strdup(held->str);
+  g_autofree char *tl = g_strdup(o->title ? o->title : "");
+  g_autofree char *ll = g_strdup(o->ylabel ? o->ylabel : "");
+  /* The texts go into gnuplot between single quotes, where nothing but a quote is special. */
   g_strdelimit(xl, "'", '_');
   g_strdelimit(yl, "'", '_');
   g_strdelimit(hl, "'", '_');
+  g_strdelimit(tl, "'", '_');
+  g_strdelimit(ll, "'", '_');
   add_job(jobs, name, "sweep.gp",
           g_strdup_printf("data='%s'; ngroups=%u; titles='%s'; xname='%s'; yname='%s'; "
-                          "held='%s'",
-                          data, groups->len, titles->str, xl, yl, hl));
+                          "held='%s'; title='%s'; ylabel='%s'",
+                          data, groups->len, titles->str, xl, yl, hl, tl, ll));
   return TRUE;
 }
 
@@ -864,13 +869,16 @@ gboolean plot_dir(const char *dir, const plot_options *opts, GPtrArray *figures,
 
 int plot_main(int argc, char **argv) {
   g_autofree char *x = NULL, *y = NULL, *by = NULL, *window = NULL, *from = NULL,
-                  *scripts = NULL;
+                  *scripts = NULL, *title = NULL, *ylabel = NULL;
   GOptionEntry entries[] = {
       {"x", 0, 0, G_OPTION_ARG_STRING, &x, "Sweep: the axis on x (default the first)", "AXIS"},
       {"y", 0, 0, G_OPTION_ARG_STRING, &y, "Sweep: the metric on y (default the first)",
        "METRIC"},
       {"by", 0, 0, G_OPTION_ARG_STRING, &by,
        "Sweep: one line per value of this axis (default the second; \"\" for none)", "AXIS"},
+      {"title", 0, 0, G_OPTION_ARG_STRING, &title, "Sweep: the figure's title", "TEXT"},
+      {"ylabel", 0, 0, G_OPTION_ARG_STRING, &ylabel,
+       "Sweep: the y axis label (default the metric)", "TEXT"},
       {"window", 'w', 0, G_OPTION_ARG_STRING, &window, "Timeline: window length (default 0.5s)",
        "T"},
       {"from", 0, 0, G_OPTION_ARG_STRING, &from,
@@ -908,7 +916,7 @@ int plot_main(int argc, char **argv) {
     fprintf(stderr, "nestsim: %s\n\n%s", err->message, help);
     return 2;
   }
-  o.x = x, o.y = y, o.by = by, o.scripts = scripts;
+  o.x = x, o.y = y, o.by = by, o.scripts = scripts, o.title = title, o.ylabel = ylabel;
   g_autoptr(GPtrArray) figures = g_ptr_array_new_with_free_func(g_free);
   if (!plot_dir(argv[1], &o, figures, &err)) {
     if (g_error_matches(err, PLOT_ERROR, PLOT_ERROR_NO_GNUPLOT)) {

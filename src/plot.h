@@ -30,6 +30,8 @@ typedef struct plot_options {
   const char *x;       /* sweep: the axis on x; NULL = the first axis */
   const char *y;       /* sweep: the metric on y; NULL = the first metric */
   const char *by;      /* sweep: a line per value of this axis; NULL = the second, "" = none */
+  const char *title;   /* sweep: the figure's title; NULL = "<y> vs <x> — mean and 95% CI" */
+  const char *ylabel;  /* sweep: the y axis label; NULL = the metric's name */
   double window_s;     /* timeline: the length of the window; <= 0 = 0.5 s */
   double from_s;       /* timeline: where the window starts; < 0 = the first traced slice */
   const char *scripts; /* folder of the .gp scripts; NULL = found next to the program */

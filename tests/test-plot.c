@@ -416,6 +416,27 @@ static void test_sweep_categorical_x(void) {
   tu_rm_rf(dir);
 }
 
+/* --title and --ylabel replace the texts made from the names; a quote in them cannot end
+ * gnuplot's string (it becomes '_'). SVG keeps text as text, so the words are findable. */
+static void test_sweep_title_and_label(void) {
+  g_autofree char *dir = g_dir_make_tmp("nestsim-plot-sweep-XXXXXX", NULL);
+  write_text(dir, "sweep.csv", sweep_csv);
+  plot_options o;
+  plot_options_init(&o);
+  o.title = "Slowdown of the L2 VMs", o.ylabel = "slowdown (x), it's lower-better";
+  if (!plot_or_no_gnuplot(dir, &o)) {
+    tu_rm_rf(dir);
+    return;
+  }
+  g_autofree char *svg_path = plots_file(dir, "sweep-slow-vs-hosts.svg");
+  g_autofree char *svg = NULL;
+  g_assert_true(g_file_get_contents(svg_path, &svg, NULL, NULL));
+  g_assert_nonnull(strstr(svg, "Slowdown of the L2 VMs (util=0.5)"));
+  g_assert_nonnull(strstr(svg, "slowdown (x), it_s lower-better"));
+  g_assert_null(strstr(svg, "mean and 95% CI"));
+  tu_rm_rf(dir);
+}
+
 static void test_sweep_bad_names(void) {
   g_autofree char *dir = g_dir_make_tmp("nestsim-plot-sweep-XXXXXX", NULL);
   write_text(dir, "sweep.csv", sweep_csv);
@@ -604,6 +625,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/plot/sweep/ci-error-bars-one-line-per-value-of-the-second-axis",
                   test_sweep_defaults);
   g_test_add_func("/plot/sweep/non-numeric-axis-is-categories", test_sweep_categorical_x);
+  g_test_add_func("/plot/sweep/title-and-ylabel-replace-the-names", test_sweep_title_and_label);
   g_test_add_func("/plot/sweep/unknown-metric-or-same-axis-twice-is-an-input-error",
                   test_sweep_bad_names);
   g_test_add_func("/plot/memory/state-and-swap-over-time", test_memory);
