@@ -245,12 +245,31 @@ static gboolean prep_cpu(const table *t, const char *pdir, GPtrArray *jobs, GErr
   return TRUE;
 }
 
+/* The run's warm-up in seconds from summary.json's top-level `"warmup_s": N,` line (out.c
+ * writes one value per line); 0 when the file or the line is missing. */
+static double summary_warmup_s(const char *dir) {
+  g_autofree char *path = g_build_filename(dir, "summary.json", NULL);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents(path, &text, NULL, NULL)) return 0;
+  g_autoptr(GRegex) re =
+      g_regex_new("^  \"warmup_s\": ([-+0-9.eE]+),?$", G_REGEX_MULTILINE, 0, NULL);
+  g_autoptr(GMatchInfo) m = NULL;
+  if (!g_regex_match(re, text, 0, &m)) return 0;
+  g_autofree char *v = g_match_info_fetch(m, 1);
+  return g_ascii_strtod(v, NULL);
+}
+
 /* attribution: one row per nested VM (layer >= 2; every VM with attribution when nothing is
- * nested), the mean of its interval rows per attr_*_pct column. The intervals are of equal
- * length, so the mean of the rows is the share over the whole measured time. Columns that are
- * zero for every VM are left out so the key lists only causes that occur. */
-static gboolean prep_attribution(const table *t, const char *pdir, GPtrArray *jobs,
-                                 GError **error) {
+ * nested), the mean of its interval rows after the warm-up per attr_*_pct column. The
+ * intervals are of equal length, so the mean of the rows is the share over the measured time,
+ * the same figure as the summary's attr_*_pct. Columns that are zero for every VM are left out
+ * so the key lists only causes that occur. */
+static gboolean prep_attribution(const table *t, const char *dir, const char *pdir,
+                                 GPtrArray *jobs, GError **error) {
+  /* A row is stamped with the end of its interval: rows at or before the warm-up's end
+   * measured the warm-up. A small tolerance absorbs the 9 significant digits of time_s. */
+  double warmup_s = summary_warmup_s(dir);
+  int c_time = table_col(t, "time_s");
   g_autoptr(GArray) acols = g_array_new(FALSE, FALSE, sizeof(int));
   for (guint c = 0; c < t->ncols; c++)
     if (g_str_has_prefix(t->header[c], "attr_") && g_str_has_suffix(t->header[c], "_pct")) {
@@ -269,6 +288,7 @@ static gboolean prep_attribution(const table *t, const char *pdir, GPtrArray *jo
     for (guint r = 0; r < t->rows->len; r++) {
       if (strcmp(cell(t, r, c_kind), "vm") || atoi(cell(t, r, c_layer)) < min_layer) continue;
       if (isnan(cell_num(t, r, g_array_index(acols, int, 0)))) continue;
+      if (cell_num(t, r, c_time) <= warmup_s + 1e-6) continue;
       const char *e = cell(t, r, c_ent);
       gpointer ip;
       if (!g_hash_table_lookup_extended(idx, e, NULL, &ip)) {
@@ -849,7 +869,7 @@ gboolean plot_dir(const char *dir, const plot_options *opts, GPtrArray *figures,
                     "%s: no column %s (expected time_s,entity,kind,layer,...)", metrics, need[i]);
         return FALSE;
       }
-    if (!prep_cpu(t, pdir, jobs, error) || !prep_attribution(t, pdir, jobs, error) ||
+    if (!prep_cpu(t, pdir, jobs, error) || !prep_attribution(t, dir, pdir, jobs, error) ||
         !prep_network(t, dir, pdir, jobs, error) || !prep_memory(t, pdir, jobs, error))
       return FALSE;
   }

@@ -228,6 +228,21 @@ static void test_run_attribution(void) {
     }
     g_assert_cmpfloat_with_epsilon(sum, 100.0, 0.01);
   }
+  /* The bars are the measured run, the same as the summary: the guest share of the first L2 VM
+   * equals its attr_guest_pct in summary.json (metrics.csv keeps 9 significant digits). */
+  GStrv first = rows->pdata[1];
+  guint cg = 0;
+  while (strcmp(head[cg], "guest")) cg++;
+  g_autofree char *sp = g_build_filename(run_dir, "summary.json", NULL);
+  g_autofree char *summary = NULL;
+  g_assert_true(g_file_get_contents(sp, &summary, NULL, NULL));
+  g_autofree char *key = g_strdup_printf("\"%s\": {", first[0]);
+  const char *ent = strstr(summary, key);
+  g_assert_nonnull(ent);
+  const char *guest = strstr(ent, "\"attr_guest_pct\": ");
+  g_assert_nonnull(guest);
+  double want = g_ascii_strtod(guest + strlen("\"attr_guest_pct\": "), NULL);
+  g_assert_cmpfloat_with_epsilon(num(first, cg), want, 1e-6 * want);
 }
 
 /* Checks timeline.dat and timeline-exec.dat of the run against its trace.csv over the window
