@@ -2522,6 +2522,56 @@ static int safe_sort(lua_State *L) {
   return ctx_of(L)->orig_sort(L);
 }
 
+/* ---- issue 8: the scenario API as data (scn_api_names, scn_api_keys) ---------------------- */
+
+/* Every function the sandbox adds or replaces, with the keys its table accepts: the one list
+ * open_sandbox registers from and scn_api_keys answers from, so that the editor annotations
+ * (scenarios/api/nestsim.lua, checked by tests/test-scn-api.c) cannot drift from what the
+ * loader accepts. keys NULL: one of Lua's own functions, replaced (not part of the API);
+ * param takes (name, default), not a table: no keys. */
+static const char *const no_keys[] = {NULL};
+static const struct {
+  const char *name;
+  lua_CFunction fn;
+  const char *const *keys;
+} api_fns[] = {
+    {"print", l_print, NULL}, {"pairs", l_pairs, NULL},
+    {"scenario", l_scenario, scenario_keys}, {"host", l_host, host_keys},
+    {"esxi", l_esxi, hv_keys}, {"kvm", l_kvm, hv_keys}, {"vm", l_vm, vm_keys},
+    {"vswitch", l_vswitch, vswitch_keys}, {"portgroup", l_portgroup, portgroup_keys},
+    {"dvswitch", l_dvswitch, dvswitch_keys}, {"dvportgroup", l_dvportgroup, portgroup_keys},
+    {"nic", l_nic, nic_keys}, {"vnic", l_vnic, vnic_keys},
+    {"datastore", l_datastore, datastore_keys}, {"cpu", l_cpu, cpu_wl_keys},
+    {"job", l_job, job_keys}, {"param", l_param, no_keys}, {"mem", l_mem, mem_wl_keys},
+    {"disk", l_disk, disk_keys}, {"external", l_external, external_keys},
+    {"traffic", l_traffic, traffic_keys}, {"rr", l_rr, rr_keys}, {"noise", l_noise, noise_keys}};
+/* Tables nested in a constructor's table whose keys are checked too (check_keys with a
+ * prefix): get_host_cpu and get_network. */
+static const struct {
+  const char *name;
+  const char *const *keys;
+} api_tables[] = {{"host.cpu", host_cpu_keys}, {"scenario.network", network_keys}};
+
+const char **scn_api_names(void) {
+  GPtrArray *names = g_ptr_array_new();
+  for (size_t i = 0; i < G_N_ELEMENTS(api_fns); i++)
+    if (api_fns[i].keys) g_ptr_array_add(names, (gpointer)api_fns[i].name);
+  for (size_t i = 0; i < G_N_ELEMENTS(api_tables); i++)
+    g_ptr_array_add(names, (gpointer)api_tables[i].name);
+  g_ptr_array_add(names, NULL);
+  return (const char **)g_ptr_array_free(names, FALSE);
+}
+
+const char *const *scn_api_keys(const char *name) {
+  for (size_t i = 0; i < G_N_ELEMENTS(api_fns); i++)
+    if (api_fns[i].keys && !strcmp(api_fns[i].name, name)) return api_fns[i].keys;
+  for (size_t i = 0; i < G_N_ELEMENTS(api_tables); i++)
+    if (!strcmp(api_tables[i].name, name)) return api_tables[i].keys;
+  return NULL;
+}
+
+/* ---- end of issue 8's section ------------------------------------------------------------- */
+
 /* Builds the environment table and leaves it on the stack; runs under lua_pcall. */
 static int open_sandbox(lua_State *L) {
   scn_ctx *c = ctx_of(L);
@@ -2576,16 +2626,11 @@ static int open_sandbox(lua_State *L) {
   luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 0);
   lua_setfield(L, base, "utf8");
 
-  static const luaL_Reg funcs[] = {
-      {"print", l_print}, {"pairs", l_pairs}, {"scenario", l_scenario}, {"host", l_host},
-      {"esxi", l_esxi}, {"kvm", l_kvm}, {"vm", l_vm}, {"vswitch", l_vswitch},
-      {"portgroup", l_portgroup}, {"dvswitch", l_dvswitch}, {"dvportgroup", l_dvportgroup},
-      {"nic", l_nic}, {"vnic", l_vnic}, {"datastore", l_datastore}, {"cpu", l_cpu},
-      {"job", l_job}, {"param", l_param}, {"mem", l_mem}, {"disk", l_disk}, {"external", l_external}, {"traffic", l_traffic},
-      {"rr", l_rr}, {"noise", l_noise}, {NULL, NULL}};
-  lua_pushvalue(L, base);
-  luaL_setfuncs(L, funcs, 0);
-  lua_pop(L, 1);
+  /* The functions of the scenario API (api_fns, above). */
+  for (size_t i = 0; i < G_N_ELEMENTS(api_fns); i++) {
+    lua_pushcfunction(L, api_fns[i].fn);
+    lua_setfield(L, base, api_fns[i].name);
+  }
 
   luaL_newmetatable(L, OBJ_MT);
   lua_pushcfunction(L, obj_tostring);

@@ -39,4 +39,15 @@ topo_scenario *scn_load_file(const char *path, const scn_options *opts, GError *
 topo_scenario *scn_load_string(const char *chunkname, const char *text, gsize len,
                                const scn_options *opts, GError **error); /* transfer full */
 
+/* issue 8: the scenario API as data, for the editor annotations and their test. The names of
+ * the API's functions (every constructor, and param), then of the nested tables whose keys are
+ * checked ("host.cpu", "scenario.network"), NULL-terminated. transfer container: g_free the
+ * array, not the strings. */
+const char **scn_api_names(void);
+
+/* The keys the table of `name` (a name from scn_api_names) accepts, NULL-terminated: the very
+ * lists the loader validates against. An empty list for param (it takes no table); NULL for a
+ * name that is not in the API. transfer none */
+const char *const *scn_api_keys(const char *name);
+
 #endif
