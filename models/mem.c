@@ -1435,6 +1435,29 @@ const mdl_ops mem_model = {
 
 /* ---- `nestsim check`: the capacity verdict, computed from the configuration alone ---- */
 
+void mem_finding_free(gpointer p) {
+  mem_finding *f = p;
+  if (!f) return;
+  g_free(f->path);
+  g_free(f->number);
+  g_free(f->fix);
+  g_free(f);
+}
+
+/* Appends a finding (the strings are taken: transfer full) when findings is not NULL. */
+static void add_finding(GPtrArray *findings, const char *path, int layer, gboolean storage,
+                        mem_verdict v, char *number, char *fix) {
+  if (!findings) {
+    g_free(number);
+    g_free(fix);
+    return;
+  }
+  mem_finding *f = g_new0(mem_finding, 1);
+  *f = (mem_finding){.path = g_strdup(path), .layer = layer, .storage = storage, .verdict = v,
+                     .number = number, .fix = fix};
+  g_ptr_array_add(findings, f);
+}
+
 /* What a VM will ask of its hypervisor in steady state, in pages. For a nested hypervisor,
  * touch_pps and miss are the worst of the guests under it: the fastest working-set touch rate
  * and the largest share of a working set that stays out at its layers. */
@@ -1450,11 +1473,26 @@ static double gb(double pages) { return pages / PAGES_PER_MB / 1024.0; }
 
 static mem_verdict worse(mem_verdict a, mem_verdict b) { return a > b ? a : b; }
 
-static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hypervisor *thv,
-                          GPtrArray *vms, GString *out, chk_vm *self);
+/* The whole gigabytes to add to a hypervisor of cap pages so that `need` pages fit beside its
+ * own memory, its VMs' overheads and minFree (which grows with the memory: the loop, not a
+ * division, because minFree's sliding scale is piecewise). At least 1. */
+static double gb_to_fit(double need, double cap, double own, double ovh) {
+  const double gib_pages = 1024.0 * PAGES_PER_MB;
+  for (int x = 1; x < (1 << 20); x++) {
+    double c2 = cap + x * gib_pages;
+    if (need <= c2 - own - ovh - mem_minfree_bytes((uint64_t)(c2 * PAGE_BYTES)) / PAGE_BYTES)
+      return x;
+  }
+  return 1 << 20;
+}
 
-/* Fills c for the VM tv, checking its own hypervisor first when it has one. */
-static mem_verdict chk_vm_demand(const topo_vm *tv, GString *out, chk_vm *c) {
+static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hypervisor *thv,
+                          GPtrArray *vms, GString *out, GPtrArray *findings, chk_vm *self);
+
+/* Fills c for the VM tv, checking its own hypervisor first when it has one. hv_path and
+ * hv_layer name the hypervisor that runs tv (a VM that cannot power on is its finding). */
+static mem_verdict chk_vm_demand(const topo_vm *tv, const char *hv_path, int hv_layer,
+                                 GString *out, GPtrArray *findings, chk_vm *c) {
   mvm tmp = {0};
   mem_cfg cfg;
   cfg_of(tv, &cfg);
@@ -1462,33 +1500,38 @@ static mem_verdict chk_vm_demand(const topo_vm *tv, GString *out, chk_vm *c) {
   mem_verdict v = MEM_FITS;
   if (!vm_configure(&tmp, tv, &cfg, &err)) {
     g_string_append_printf(out, "  %s\n", err->message);
+    add_finding(findings, hv_path, hv_layer, FALSE, MEM_NO_FIT, g_strdup(err->message),
+                g_strdup_printf("correct vm '%s''s memory settings as the message says",
+                                tv->name));
     v = MEM_NO_FIT;
   }
   *c = (chk_vm){.F = tmp.F, .A = tmp.A, .ovh = tmp.ovh, .R = tmp.R, .M = tmp.M,
                 .share = tmp.share, .balloon = tmp.balloon, .touch_pps = tmp.touch_pps};
   c->balloonable = tmp.balloon ? MIN(MEM_BALLOON_MAX * tmp.M, MAX(0.0, tmp.F - tmp.A)) : 0;
   if (tv->hypervisor)
-    v = worse(v, chk_hv(tv->path, tv->layer, tmp.M, tv->hypervisor, tv->vms, out, c));
+    v = worse(v, chk_hv(tv->path, tv->layer, tmp.M, tv->hypervisor, tv->vms, out, findings, c));
   return v;
 }
 
-/* Checks one hypervisor and everything under it, appending its lines before those of the
- * nested hypervisors under it; fills *self with its demand as a VM of the layer below. */
+/* Checks one hypervisor and everything under it, appending its lines and its finding before
+ * those of the nested hypervisors under it; fills *self with its demand as a VM of the layer
+ * below. */
 static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hypervisor *thv,
-                          GPtrArray *vms, GString *out, chk_vm *self) {
+                          GPtrArray *vms, GString *out, GPtrArray *findings, chk_vm *self) {
   guint n = vms ? vms->len : 0;
   g_autofree chk_vm *c = g_new0(chk_vm, MAX(n, 1));
   double own = hv_own_pages(thv);
   double minfree = mem_minfree_bytes((uint64_t)(cap * PAGE_BYTES)) / PAGE_BYTES;
   mem_verdict verdict = MEM_FITS;
   g_autoptr(GString) inner = g_string_new(NULL);
+  g_autoptr(GPtrArray) inner_findings = g_ptr_array_new_with_free_func(mem_finding_free);
   g_autoptr(GString) no_balloon = g_string_new(NULL);
   double sum_M = 0, sum_F = 0, sum_A = 0, sum_ovh = 0, sum_R = 0, sum_bal = 0, sum_shr = 0;
   double sum_A_shr = 0, nb_F = 0, nb_A = 0; /* active after sharing; guests without balloon */
   guint n_extrapolated = 0;
   for (guint i = 0; i < n; i++) {
     const topo_vm *tv = g_ptr_array_index(vms, i);
-    verdict = worse(verdict, chk_vm_demand(tv, inner, &c[i]));
+    verdict = worse(verdict, chk_vm_demand(tv, path, layer, inner, inner_findings, &c[i]));
     if (tv->memory_bytes > 16384 * MB_BYTES || tv->vcpus > 8) n_extrapolated++;
     sum_M += c[i].M;
     sum_F += c[i].F;
@@ -1505,6 +1548,7 @@ static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hy
     }
   }
   double avail = cap - own - minfree - sum_ovh;
+  double pct = 100.0 * (sum_M + sum_ovh + own) / cap;
   gboolean kvm = thv && thv->kind == TOPO_HV_KVM;
   g_string_append_printf(out, "memory  %s (L%d, %s %s): %.1f GB; hypervisor %.1f GB, minFree "
                          "%.2f GB, VM overhead %.2f GB\n",
@@ -1513,7 +1557,7 @@ static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hy
   if (kvm) g_string_append(out, "  (kvm is modelled with ESXi 5.x's reclamation policy)\n");
   g_string_append_printf(out, "  configured %.1f GB + %.2f GB overhead + %.1f GB hypervisor = "
                          "%.0f%% of %.1f GB%s\n",
-                         gb(sum_M), gb(sum_ovh), gb(own), 100.0 * (sum_M + sum_ovh + own) / cap,
+                         gb(sum_M), gb(sum_ovh), gb(own), pct,
                          gb(cap), sum_M + sum_ovh + own > cap ? ": overcommitted" : "");
   if (n_extrapolated)
     g_string_append_printf(out, "  (the overhead of %u VM%s is extrapolated beyond the vSphere "
@@ -1522,34 +1566,53 @@ static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hy
   g_string_append_printf(out, "  its guests will touch %.1f GB and keep %.1f GB active; %.1f GB "
                          "is theirs while it stays in the high state\n",
                          gb(sum_F), gb(sum_A), gb(avail));
+  /* The finding: what is configured, then what decides the verdict; the fix to reach "fits"
+   * (everything the guests touch held in the high state) comes from gb_to_fit. */
+  g_autofree char *configured = g_strdup_printf("configured %.0f%% of %.1f GB", pct, gb(cap));
+  char *number, *fix = NULL;
   mem_verdict mine;
   double miss = 0;
+  double add = gb_to_fit(sum_F, cap, own, sum_ovh);
   if (own + sum_R + sum_ovh > cap) {
     mine = MEM_NO_FIT;
+    double add_r = gb_to_fit(MAX(sum_F, sum_R), cap, own, sum_ovh);
     g_string_append_printf(out, "  verdict: does not fit - reservations %.1f GB, overheads and "
                            "the hypervisor exceed %.1f GB: its VMs cannot all power on; fix: "
                            "lower the reservations by %.1f GB\n",
                            gb(sum_R), gb(cap), gb(own + sum_R + sum_ovh - cap));
+    number = g_strdup_printf("reservations %.1f GB + overheads %.2f GB + hypervisor %.1f GB "
+                             "exceed %.1f GB: its VMs cannot all power on",
+                             gb(sum_R), gb(sum_ovh), gb(own), gb(cap));
+    fix = g_strdup_printf("lower the reservations by %.1f GB, or add %.0f GB to %s",
+                          gb(own + sum_R + sum_ovh - cap), add_r, path);
   } else if (sum_F <= avail) {
     mine = MEM_FITS;
     g_string_append_printf(out, "  verdict: fits - state high, no reclamation (%.1f GB "
                            "headroom)\n", gb(avail - sum_F));
+    number = g_strdup_printf("%s; guests touch %.1f GB of %.1f GB free for them: state high, "
+                             "%.1f GB headroom", configured, gb(sum_F), gb(avail),
+                             gb(avail - sum_F));
   } else if (sum_A_shr <= avail) {
     /* Idle memory goes; random victims take active pages too, but touches bring them back
      * and the next victims are again random: in steady state the working sets stay in (page
      * sharing counted: it works once the host is under pressure). */
     mine = MEM_TIGHT;
     double deficit = sum_F - avail;
+    const char *state;
     g_string_append_printf(out, "  verdict: tight - %.1f GB of idle memory must be reclaimed",
                            gb(deficit));
-    if (sum_shr >= deficit)
+    if (sum_shr >= deficit) {
+      state = thv && esxi_major_of(thv) >= 6 ? "clear" : "hard";
       g_string_append_printf(out, "; page sharing (%.1f GB) covers it once large pages are "
-                             "broken (state %s)", gb(sum_shr), thv && esxi_major_of(thv) >= 6 ? "clear" : "hard");
-    else if (sum_bal + sum_shr >= deficit)
+                             "broken (state %s)", gb(sum_shr), state);
+    } else if (sum_bal + sum_shr >= deficit) {
+      state = "soft";
       g_string_append(out, "; ballooning covers it (state soft)");
-    else
+    } else {
+      state = "hard";
       g_string_append_printf(out, "; ballooning can take %.1f GB, the rest goes to compression "
                              "and swapping of random pages (state hard)", gb(sum_bal));
+    }
     if (no_balloon->len)
       g_string_append_printf(out, "; no balloon driver in %s, whose pages are %.0f%% working set: "
                              "that share of what is compressed or swapped from them stalls a "
@@ -1558,6 +1621,12 @@ static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hy
     g_string_append_printf(out, "; the active memory fits with %.1f GB to spare; fix: keep the "
                            "guests' footprint within %.1f GB, or reserve the memory of the VMs "
                            "that must not swap\n", gb(avail - sum_A_shr), gb(avail));
+    number = g_strdup_printf("%s; guests touch %.1f GB of %.1f GB free for them: %.1f GB of "
+                             "idle memory reclaimed (state %s), active %.1f GB still fits",
+                             configured, gb(sum_F), gb(avail), gb(deficit), state,
+                             gb(sum_A_shr));
+    fix = g_strdup_printf("add %.0f GB to %s, or keep its guests' footprint within %.1f GB",
+                          add, path, gb(avail));
   } else {
     mine = MEM_NO_FIT;
     miss = (sum_A_shr - avail) / sum_A_shr;
@@ -1568,7 +1637,14 @@ static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hy
                            gb(sum_A_shr), gb(avail), gb(sum_A_shr - avail),
                            no_balloon->len ? "; no balloon driver in " : "", no_balloon->str,
                            gb(sum_A_shr - avail));
+    number = g_strdup_printf("%s; guests keep %.1f GB active, %.1f GB more than the %.1f GB "
+                             "free for them: working sets swapped (state hard)",
+                             configured, gb(sum_A_shr), gb(sum_A_shr - avail), gb(avail));
+    fix = g_strdup_printf("add %.0f GB to %s (%.0f GB in all), or cut its guests' active "
+                          "memory by %.1f GB", add, path, ceil(gb(cap)) + add,
+                          gb(sum_A_shr - avail));
   }
+  add_finding(findings, path, layer, FALSE, mine, number, fix);
   verdict = worse(verdict, mine);
   /* The worst predicted stall of a guest under it: the share of its working set out at its
    * layer and the layers between, each miss costing one swap-in on an unloaded HDD. A lower
@@ -1598,11 +1674,51 @@ static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hy
     self->miss = worst_miss;
   }
   g_string_append(out, inner->str);
+  if (findings)
+    while (inner_findings->len) g_ptr_array_add(findings, g_ptr_array_steal_index(inner_findings, 0));
+  return verdict;
+}
+
+/* A nested hypervisor keeps its VMs' disks and swap files inside its own first disk; then the
+ * same for the nested hypervisors under it. */
+static mem_verdict chk_nested_disks(const GPtrArray *vms, GString *out, GPtrArray *findings) {
+  const double gib = 1024.0 * MB_BYTES;
+  mem_verdict verdict = MEM_FITS;
+  for (guint i = 0; vms && i < vms->len; i++) {
+    const topo_vm *tv = g_ptr_array_index(vms, i);
+    if (!tv->hypervisor) continue;
+    mem_cfg c;
+    cfg_of(tv, &c);
+    double local = c.n_disks ? c.disks[0].size : 0, need = 0;
+    for (guint k = 0; tv->vms && k < tv->vms->len; k++) {
+      const topo_vm *l2 = g_ptr_array_index(tv->vms, k);
+      mem_cfg c2;
+      cfg_of(l2, &c2);
+      need += l2->memory_bytes - MIN(l2->memory_bytes, c2.reservation);
+      for (int q = 0; q < c2.n_disks; q++) need += disk_allocated(&c2.disks[q]);
+    }
+    mem_verdict v = need > local ? MEM_NO_FIT : MEM_FITS;
+    g_string_append_printf(out, "storage %s (nested host's local disk): %.1f GB; its VMs' disks "
+                           "and swap files %.1f GB - %s\n",
+                           tv->path, local / gib, need / gib, mem_verdict_name(v));
+    add_finding(findings, tv->path, tv->layer, TRUE, v,
+                local > 0 ? g_strdup_printf("local disk %.1f GB; its VMs' disks and swap files "
+                                            "%.1f GB (%.0f%%)", local / gib, need / gib,
+                                            100 * need / local)
+                          : g_strdup_printf("no local disk; its VMs' disks and swap files "
+                                            "%.1f GB", need / gib),
+                v == MEM_NO_FIT ? g_strdup_printf("grow %s's first disk by %.0f GB (to %.0f GB)",
+                                                  tv->name, ceil((need - local) / gib),
+                                                  ceil(need / gib))
+                                : NULL);
+    verdict = worse(verdict, v);
+    verdict = worse(verdict, chk_nested_disks(tv->vms, out, findings));
+  }
   return verdict;
 }
 
 /* Space: what the VMs placed on each datastore take, thick and thin, with their swap files. */
-static mem_verdict chk_datastores(const topo_host *host, GString *out) {
+static mem_verdict chk_datastores(const topo_host *host, GString *out, GPtrArray *findings) {
   mem_verdict verdict = MEM_FITS;
   guint nd = host->datastores ? host->datastores->len : 0;
   const double gib = 1024.0 * MB_BYTES;
@@ -1637,46 +1753,43 @@ static mem_verdict chk_datastores(const topo_host *host, GString *out) {
                            swap / gib, thin / gib, written / gib,
                            cap > 0 ? 100 * provisioned / cap : 0,
                            cap > 0 ? 100 * allocated / cap : 0, mem_verdict_name(v));
-    if (v == MEM_NO_FIT)
+    char *fix = NULL;
+    if (v == MEM_NO_FIT) {
       g_string_append_printf(out, "; fix: free %.1f GB (thin-provision the disks, move some to "
                              "another datastore, or reserve memory to shrink swap files)",
                              (allocated - cap) / gib);
-    else if (v == MEM_TIGHT)
+      fix = g_strdup_printf("free %.0f GB on [%s]: thin-provision its disks, move some to "
+                            "another datastore, or grow it to %.0f GB",
+                            ceil((allocated - cap) / gib), d->name, ceil(provisioned / gib));
+    } else if (v == MEM_TIGHT) {
       g_string_append_printf(out, "; thin disks overcommit it by %.1f GB: it fills up as the "
                              "guests write", (provisioned - cap) / gib);
-    g_string_append_c(out, '\n');
-    verdict = worse(verdict, v);
-  }
-  /* Nested hosts keep their VMs' disks and swap files inside their own first disk. */
-  for (guint i = 0; host->vms && i < host->vms->len; i++) {
-    const topo_vm *tv = g_ptr_array_index(host->vms, i);
-    if (!tv->hypervisor || !tv->vms || !tv->vms->len) continue;
-    mem_cfg c;
-    cfg_of(tv, &c);
-    double local = c.n_disks ? c.disks[0].size : 0, need = 0;
-    for (guint k = 0; k < tv->vms->len; k++) {
-      const topo_vm *l2 = g_ptr_array_index(tv->vms, k);
-      mem_cfg c2;
-      cfg_of(l2, &c2);
-      need += l2->memory_bytes - MIN(l2->memory_bytes, c2.reservation);
-      for (int q = 0; q < c2.n_disks; q++) need += disk_allocated(&c2.disks[q]);
+      fix = g_strdup_printf("grow [%s] by %.0f GB, or move thin disks elsewhere, before the "
+                            "guests write them full", d->name, ceil((provisioned - cap) / gib));
     }
-    mem_verdict v = need > local ? MEM_NO_FIT : MEM_FITS;
-    g_string_append_printf(out, "storage %s (nested host's local disk): %.1f GB; its VMs' disks "
-                           "and swap files %.1f GB - %s\n",
-                           tv->path, local / gib, need / gib, mem_verdict_name(v));
+    g_string_append_c(out, '\n');
+    add_finding(findings, host->name, 0, TRUE, v,
+                g_strdup_printf("[%s] %.0f GB %s: thick %.0f + swap %.0f + thin %.0f GB "
+                                "(%.0f written) = %.0f%% provisioned, %.0f%% allocated",
+                                d->name, cap / gib, d->type ? d->type : "hdd", thick / gib,
+                                swap / gib, thin / gib, written / gib,
+                                cap > 0 ? 100 * provisioned / cap : 0,
+                                cap > 0 ? 100 * allocated / cap : 0),
+                fix);
     verdict = worse(verdict, v);
   }
-  return verdict;
+  return worse(verdict, chk_nested_disks(host->vms, out, findings));
 }
 
-mem_verdict mem_check(const topo_scenario *scn, GString *out) {
+mem_verdict mem_check(const topo_scenario *scn, GString *out, GPtrArray *findings) {
+  g_autoptr(GString) scratch = out ? NULL : g_string_new(NULL);
+  if (!out) out = scratch;
   mem_verdict verdict = MEM_FITS;
   for (guint i = 0; i < scn->hosts->len; i++) {
     const topo_host *host = g_ptr_array_index(scn->hosts, i);
     verdict = worse(verdict, chk_hv(host->name, 0, host->memory_bytes / PAGE_BYTES,
-                                    host->hypervisor, host->vms, out, NULL));
-    verdict = worse(verdict, chk_datastores(host, out));
+                                    host->hypervisor, host->vms, out, findings, NULL));
+    verdict = worse(verdict, chk_datastores(host, out, findings));
   }
   return verdict;
 }

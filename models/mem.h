@@ -106,10 +106,25 @@ dsk_store *mem_datastore(const mem_state *ms, const char *path);
 typedef enum { MEM_FITS, MEM_TIGHT, MEM_NO_FIT } mem_verdict;
 const char *mem_verdict_name(mem_verdict v);
 
-/* Appends, for every hypervisor at every layer, configured + overhead memory against its
- * capacity, the memory its guests will touch and keep active, the state it will reach and the
- * fix when it does not fit; and for every datastore what is provisioned on it (thick, thin,
- * swap files) against its capacity. Returns the worst verdict. */
-mem_verdict mem_check(const topo_scenario *scn, GString *out);
+/* One verdict of the check: a hypervisor's memory, or the space of a datastore or a nested
+ * host's local disk. Freed with mem_finding_free. */
+typedef struct mem_finding {
+  char *path;          /* the hypervisor: "esx01" (its datastores too) or "esx01/vESX1" */
+  int layer;           /* 0: a physical host; 1: a nested host on it; ... */
+  gboolean storage;    /* FALSE: its memory; TRUE: a datastore of it or its local disk */
+  mem_verdict verdict;
+  char *number;        /* the figure behind the verdict, in words */
+  char *fix;           /* the change that makes it fit (computed), NULL when it fits */
+} mem_finding;
+void mem_finding_free(gpointer finding);
+
+/* For every hypervisor at every layer: configured + overhead memory against its capacity, the
+ * memory its guests will touch and keep active, the state it will reach and the fix when it
+ * does not fit; for every datastore what is provisioned on it (thick, thin, swap files) against
+ * its capacity, and for every nested host what its VMs keep in its local disk. Appends the
+ * explanatory lines to out (may be NULL) and one mem_finding per verdict to findings (may be
+ * NULL; transfer full: give it mem_finding_free as free function), a hypervisor's memory
+ * before those of the hypervisors under it. Returns the worst verdict. */
+mem_verdict mem_check(const topo_scenario *scn, GString *out, GPtrArray *findings);
 
 #endif

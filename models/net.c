@@ -1951,13 +1951,44 @@ static const char *nested_uplink_of(const topo_scenario *scn, const topo_vm *vm,
   return NULL;
 }
 
+/* What the check found about one port group: who sends nested traffic through it, what its
+ * policy drops, and the flooded copies it hands to ports that do not want them. */
+typedef struct chk_pg {
+  const topo_portgroup *pg;
+  const topo_vm *first_vm;   /* the first nested hypervisor seen on it */
+  char *first_vnic;          /* ... its vNIC there, and the switch that vNIC is an uplink of */
+  const char *first_sw;
+  GPtrArray *nested;         /* names (borrowed) of the nested hypervisors whose uplinks are on it,
+                              * with promiscuous mode accepted and no MAC learning */
+  bool carries;              /* a nested hypervisor's uplink is on it */
+  bool forged, promisc;      /* it rejects forged transmits / is not promiscuous (no learning) */
+  double flood_fps;          /* unwanted flooded copies per second from the declared traffic */
+} chk_pg;
+
 typedef struct check_ctx {
   const topo_scenario *scn;
-  GPtrArray *warnings;
-  GHashTable *warned;  /* "pg:problem" keys already reported */
-  GHashTable *sharers; /* topo_portgroup* -> GPtrArray of nested VM names */
-  GPtrArray *pgs;      /* portgroups in the order first seen */
+  GHashTable *by_pg;   /* topo_portgroup* -> chk_pg* (owned) */
+  GPtrArray *pgs;      /* chk_pg* in the order first seen */
 } check_ctx;
+
+static void chk_pg_free(gpointer p) {
+  chk_pg *c = p;
+  g_free(c->first_vnic);
+  g_ptr_array_unref(c->nested);
+  g_free(c);
+}
+
+static chk_pg *chk_pg_get(check_ctx *c, const topo_portgroup *pg) {
+  chk_pg *r = g_hash_table_lookup(c->by_pg, pg);
+  if (!r) {
+    r = g_new0(chk_pg, 1);
+    r->pg = pg;
+    r->nested = g_ptr_array_new();
+    g_hash_table_insert(c->by_pg, (gpointer)pg, r);
+    g_ptr_array_add(c->pgs, r);
+  }
+  return r;
+}
 
 static void check_vm(topo_vm *vm, void *user) {
   check_ctx *c = user;
@@ -1967,69 +1998,312 @@ static void check_vm(topo_vm *vm, void *user) {
     const topo_portgroup *pg = v->portgroup;
     const char *sw = nested_uplink_of(c->scn, vm, v);
     if (!pg || !sw) continue;
-    g_autofree char *nm = vnic_name(v);
+    chk_pg *r = chk_pg_get(c, pg);
+    if (!r->carries) {
+      r->carries = true;
+      r->first_vm = vm;
+      r->first_vnic = vnic_name(v);
+      r->first_sw = sw;
+    }
     bool learning = pg->distributed && pg->owner && ((const topo_dvswitch *)pg->owner)->mac_learning;
-    if (net_policy(pg, NET_SEC_FORGED_TRANSMITS) == TOPO_POLICY_REJECT) {
-      char *key = g_strdup_printf("%p:forged", (const void *)pg);
-      if (g_hash_table_add(c->warned, key))
-        g_ptr_array_add(c->warnings,
-                        g_strdup_printf("%s: portgroup '%s': rejects forged transmits, but nested "
-                                        "hypervisor '%s' sends its VMs' frames through it (vNIC "
-                                        "'%s', uplink of '%s'), so they are dropped; set "
-                                        "forged_transmits = \"accept\"",
-                                        where_of(pg->where), pg->name, vm->name, nm, sw));
-    }
-    if (net_policy(pg, NET_SEC_PROMISCUOUS) == TOPO_POLICY_REJECT && !learning) {
-      char *key = g_strdup_printf("%p:promisc", (const void *)pg);
-      if (g_hash_table_add(c->warned, key))
-        g_ptr_array_add(c->warnings,
-                        g_strdup_printf("%s: portgroup '%s': is not promiscuous, so frames for the "
-                                        "VMs of nested hypervisor '%s' never reach its vNIC '%s' "
-                                        "(uplink of '%s'); set promiscuous = \"accept\" with one "
-                                        "port group per nested host, or put the nested hosts on "
-                                        "a distributed switch with mac_learning",
-                                        where_of(pg->where), pg->name, vm->name, nm, sw));
-    }
+    if (net_policy(pg, NET_SEC_FORGED_TRANSMITS) == TOPO_POLICY_REJECT) r->forged = true;
+    if (net_policy(pg, NET_SEC_PROMISCUOUS) == TOPO_POLICY_REJECT && !learning) r->promisc = true;
     if (net_policy(pg, NET_SEC_PROMISCUOUS) == TOPO_POLICY_ACCEPT && !learning) {
-      GPtrArray *names = g_hash_table_lookup(c->sharers, pg);
-      if (!names) {
-        names = g_ptr_array_new();
-        g_hash_table_insert(c->sharers, (gpointer)pg, names);
-        g_ptr_array_add(c->pgs, (gpointer)pg);
-      }
       bool seen = false;
-      for (guint j = 0; j < names->len; j++)
-        if (g_ptr_array_index(names, j) == vm->name) seen = true;
-      if (!seen) g_ptr_array_add(names, vm->name);
+      for (guint j = 0; j < r->nested->len; j++)
+        if (g_ptr_array_index(r->nested, j) == vm->name) seen = true;
+      if (!seen) g_ptr_array_add(r->nested, vm->name);
     }
   }
 }
 
-void net_check(const topo_scenario *scn, GPtrArray *warnings) {
-  check_ctx c = {
+/* ---- Flooding from the declared traffic, in closed form ----
+ * A switch here is a standard vSwitch, or one member's part of a distributed switch; a port is
+ * a vNIC on it. A frame from vNIC a to vNIC b climbs down a's chain — a's switch, then (when
+ * that switch's hypervisor is a nested one) the switch of the nested hypervisor VM's uplink
+ * vNIC, and so on to an L0 switch whose uplinks are physical NICs — until a switch where b's
+ * vNIC is plugged in (b's MAC is known there: the frame goes to it alone), or one on b's
+ * chain (b is behind one of its ports: unknown unicast, which the switch sends to its uplink
+ * and to its promiscuous ports, one of which leads to b); otherwise it crosses the physical
+ * switch and climbs up b's chain from its NIC. At every switch it passes, each promiscuous
+ * port admitting its VLAN gets a copy (the rules of sw_input); a copy is wanted when b is
+ * behind that port, unwanted otherwise (the port it came in on gets none). We count the
+ * unwanted copies per second. Approximations: a switch's ports all use its first uplink (one
+ * uplink per nested switch is the common case; ESXi teams by port ID), the physical switch has
+ * learned every MAC (no unknown-unicast floods there), and broadcasts (noise) are not floods. */
+
+typedef struct chk_port {
+  const topo_vnic *vnic;
+  const void *sw;            /* topo_vswitch* or topo_dvswitch* */
+  const void *member;        /* distributed: the hypervisor (topo_vm* or topo_host*); else NULL */
+  bool promisc;
+} chk_port;
+
+/* The switch (sw, member) vNIC v plugs into; FALSE when it has no port group. */
+static bool port_of(const topo_vnic *v, chk_port *out) {
+  const topo_portgroup *pg = v->portgroup;
+  if (!pg || !pg->owner) return false;
+  const topo_vm *vm = v->vm;
+  out->vnic = v;
+  out->sw = pg->owner;
+  out->member = pg->distributed ? (vm->parent ? (const void *)vm->parent : (const void *)vm->host)
+                                : NULL;
+  return true;
+}
+
+static bool same_switch(const chk_port *x, const chk_port *y) {
+  return x->sw == y->sw && x->member == y->member;
+}
+
+/* The chain of vNIC v, its own switch first (at most `max` ports; returns how many). */
+static guint chain_of(const topo_vnic *v, chk_port *out, guint max) {
+  guint n = 0;
+  while (v && n < max && port_of(v, &out[n])) {
+    const chk_port *p = &out[n++];
+    GPtrArray *uplinks;
+    const topo_vm *nested;
+    if (p->member) {
+      const topo_dvswitch *d = p->sw;
+      uplinks = d->uplinks;
+      nested = p->vnic->vm->parent;
+    } else {
+      const topo_vswitch *vs = p->sw;
+      uplinks = vs->uplinks;
+      nested = vs->vm;
+    }
+    if (!nested || !uplinks || !uplinks->len) break;
+    v = vm_vnic_named(nested, g_ptr_array_index(uplinks, 0));
+  }
+  return n;
+}
+
+typedef struct flood_ctx {
+  check_ctx *c;
+  GPtrArray *ports;    /* chk_port* of every vNIC with a port group */
+} flood_ctx;
+
+static void collect_port(topo_vm *vm, void *user) {
+  flood_ctx *f = user;
+  for (guint i = 0; vm->vnics && i < vm->vnics->len; i++) {
+    const topo_vnic *v = g_ptr_array_index(vm->vnics, i);
+    chk_port p;
+    if (!port_of(v, &p)) continue;
+    p.promisc = net_policy(v->portgroup, NET_SEC_PROMISCUOUS) == TOPO_POLICY_ACCEPT &&
+                (v->promiscuous || (vm->hypervisor && nested_uplink_of(f->c->scn, vm, v)));
+    if (p.promisc) g_ptr_array_add(f->ports, g_memdup2(&p, sizeof p));
+  }
+}
+
+/* One frame per second entering switch `at` through vNIC `in` (NULL: an uplink), VLAN vlan,
+ * for the vNIC `want` (NULL: none there): its unwanted promiscuous copies. */
+static void flood_at(flood_ctx *f, const chk_port *at, const topo_vnic *in, const topo_vnic *want,
+                     int vlan, double fps) {
+  for (guint i = 0; i < f->ports->len; i++) {
+    const chk_port *p = g_ptr_array_index(f->ports, i);
+    if (!same_switch(p, at) || p->vnic == in || p->vnic == want) continue;
+    int pv = p->vnic->portgroup->vlan;
+    if (pv != 4095 && pv != vlan) continue;
+    chk_pg_get(f->c, p->vnic->portgroup)->flood_fps += fps;
+  }
+}
+
+#define CHK_MAX_CHAIN 16
+
+/* fps frames per second from a to b (each a vNIC, or NULL for an external machine). */
+static void flood_flow(flood_ctx *f, const topo_vnic *a, const topo_vnic *b, double fps) {
+  chk_port A[CHK_MAX_CHAIN], B[CHK_MAX_CHAIN];
+  guint na = a ? chain_of(a, A, CHK_MAX_CHAIN) : 0, nb = b ? chain_of(b, B, CHK_MAX_CHAIN) : 0;
+  int vlan = 0; /* the first non-trunk port group on the way tags the frame */
+  for (guint i = 0; i < na; i++) {
+    int pv = A[i].vnic->portgroup->vlan;
+    if (pv != 4095) {
+      vlan = pv;
+      break;
+    }
+  }
+  bool delivered = false;
+  for (guint i = 0; i < na; i++) {
+    int j = -1;
+    for (guint k = 0; !delivered && k < nb && j < 0; k++)
+      if (same_switch(&A[i], &B[k])) j = (int)k;
+    if (j == 0) { /* b's own switch knows its MAC */
+      flood_at(f, &A[i], A[i].vnic, B[0].vnic, vlan, fps);
+      return;
+    }
+    flood_at(f, &A[i], A[i].vnic, j > 0 ? B[j].vnic : NULL, vlan, fps);
+    if (j > 0) { /* the promiscuous copy climbs up to b; the original goes on down */
+      for (int k = j - 1; k >= 0; k--) flood_at(f, &B[k], NULL, B[k].vnic, vlan, fps);
+      delivered = true;
+    }
+  }
+  if (delivered) return;
+  for (int k = (int)nb - 1; k >= 0; k--) flood_at(f, &B[k], NULL, B[k].vnic, vlan, fps);
+}
+
+static void flood_traffic(check_ctx *c) {
+  if (!c->scn->traffic) return;
+  flood_ctx f = {.c = c, .ports = g_ptr_array_new_with_free_func(g_free)};
+  topo_foreach_vm(c->scn, collect_port, &f);
+  for (guint i = 0; f.ports->len && i < c->scn->traffic->len; i++) {
+    const topo_traffic *t = g_ptr_array_index(c->scn->traffic, i);
+    if (t->kind == TOPO_TRAFFIC_NOISE || t->frame_bytes == 0) continue;
+    double on = t->pattern == TOPO_PATTERN_ONOFF && t->on_s + t->off_s > 0
+                    ? t->on_s / (t->on_s + t->off_s) : 1.0;
+    if (t->kind == TOPO_TRAFFIC_STREAM) {
+      flood_flow(&f, t->from_vnic, t->to_vnic, on * t->rate / (8.0 * t->frame_bytes));
+    } else { /* rr: a request one way, a response the other, per transaction */
+      flood_flow(&f, t->from_vnic, t->to_vnic, on * t->rate);
+      flood_flow(&f, t->to_vnic, t->from_vnic, on * t->rate);
+    }
+  }
+  g_ptr_array_unref(f.ports);
+}
+
+static void check_collect(const topo_scenario *scn, check_ctx *c, bool floods) {
+  *c = (check_ctx){
       .scn = scn,
-      .warnings = warnings,
-      .warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
-      .sharers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-                                       (GDestroyNotify)g_ptr_array_unref),
+      .by_pg = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, chk_pg_free),
       .pgs = g_ptr_array_new(),
   };
-  topo_foreach_vm(scn, check_vm, &c);
+  topo_foreach_vm(scn, check_vm, c);
+  if (floods) flood_traffic(c);
+}
+
+static void check_clear(check_ctx *c) {
+  g_ptr_array_unref(c->pgs);
+  g_hash_table_unref(c->by_pg);
+}
+
+static char *quoted_list(const GPtrArray *names) {
+  GString *list = g_string_new("");
+  for (guint j = 0; j < names->len; j++)
+    g_string_append_printf(list, "%s'%s'", j ? ", " : "", (const char *)g_ptr_array_index(names, j));
+  return g_string_free(list, FALSE);
+}
+
+void net_check(const topo_scenario *scn, GPtrArray *warnings) {
+  check_ctx c;
+  check_collect(scn, &c, false);
   for (guint i = 0; i < c.pgs->len; i++) {
-    const topo_portgroup *pg = g_ptr_array_index(c.pgs, i);
-    GPtrArray *names = g_hash_table_lookup(c.sharers, pg);
-    if (names->len < 2) continue;
-    g_autoptr(GString) list = g_string_new("");
-    for (guint j = 0; j < names->len; j++)
-      g_string_append_printf(list, "%s'%s'", j ? ", " : "", (const char *)g_ptr_array_index(names, j));
+    const chk_pg *r = g_ptr_array_index(c.pgs, i);
+    const topo_portgroup *pg = r->pg;
+    if (r->forged)
+      g_ptr_array_add(warnings,
+                      g_strdup_printf("%s: portgroup '%s': rejects forged transmits, but nested "
+                                      "hypervisor '%s' sends its VMs' frames through it (vNIC "
+                                      "'%s', uplink of '%s'), so they are dropped; set "
+                                      "forged_transmits = \"accept\"",
+                                      where_of(pg->where), pg->name, r->first_vm->name,
+                                      r->first_vnic, r->first_sw));
+    if (r->promisc)
+      g_ptr_array_add(warnings,
+                      g_strdup_printf("%s: portgroup '%s': is not promiscuous, so frames for the "
+                                      "VMs of nested hypervisor '%s' never reach its vNIC '%s' "
+                                      "(uplink of '%s'); set promiscuous = \"accept\" with one "
+                                      "port group per nested host, or put the nested hosts on "
+                                      "a distributed switch with mac_learning",
+                                      where_of(pg->where), pg->name, r->first_vm->name,
+                                      r->first_vnic, r->first_sw));
+  }
+  for (guint i = 0; i < c.pgs->len; i++) {
+    const chk_pg *r = g_ptr_array_index(c.pgs, i);
+    if (r->nested->len < 2) continue;
+    g_autofree char *list = quoted_list(r->nested);
     g_ptr_array_add(warnings,
                     g_strdup_printf("%s: portgroup '%s': promiscuous and shared by %u nested "
                                     "hypervisors (%s): every frame on it is copied to all of "
                                     "them; give each nested host its own vSwitch and NIC (the "
                                     "seed's design) or use a distributed switch with mac_learning",
-                                    where_of(pg->where), pg->name, names->len, list->str));
+                                    where_of(r->pg->where), r->pg->name, r->nested->len, list));
   }
-  g_hash_table_unref(c.warned);
-  g_hash_table_unref(c.sharers);
-  g_ptr_array_unref(c.pgs);
+  check_clear(&c);
+}
+
+void net_finding_free(gpointer p) {
+  net_finding *f = p;
+  if (!f) return;
+  g_free(f->host);
+  g_free(f->number);
+  g_free(f->fix);
+  g_free(f);
+}
+
+/* The hypervisor whose switch has port group pg: a standard vSwitch's host or nested VM; for a
+ * distributed port group, the hypervisor that runs `vm` (one of its members). */
+static void pg_home(const topo_portgroup *pg, const topo_vm *vm, char **path, int *layer) {
+  if (!pg->distributed) {
+    const topo_vswitch *vs = pg->owner;
+    *path = g_strdup(vs->vm ? vs->vm->path : vs->host->name);
+    *layer = vs->vm ? vs->vm->layer : 0;
+    return;
+  }
+  *path = g_strdup(vm->parent ? vm->parent->path : vm->host->name);
+  *layer = vm->layer - 1;
+}
+
+/* The first VM with a vNIC on pg (for a distributed port group's home), or NULL. */
+typedef struct first_on_ctx {
+  const topo_portgroup *pg;
+  const topo_vm *vm;
+} first_on_ctx;
+
+static void first_on(topo_vm *vm, void *user) {
+  first_on_ctx *f = user;
+  for (guint i = 0; !f->vm && vm->vnics && i < vm->vnics->len; i++)
+    if (((const topo_vnic *)g_ptr_array_index(vm->vnics, i))->portgroup == f->pg) f->vm = vm;
+}
+
+void net_check_findings(const topo_scenario *scn, GPtrArray *findings) {
+  check_ctx c;
+  check_collect(scn, &c, true);
+  for (guint i = 0; i < c.pgs->len; i++) {
+    const chk_pg *r = g_ptr_array_index(c.pgs, i);
+    const topo_portgroup *pg = r->pg;
+    first_on_ctx fo = {.pg = pg, .vm = r->first_vm};
+    if (!fo.vm) topo_foreach_vm(scn, first_on, &fo);
+    if (!fo.vm || !pg->owner) continue;
+    net_finding *f = g_new0(net_finding, 1);
+    pg_home(pg, fo.vm, &f->host, &f->layer);
+    f->portgroup = pg->name;
+    f->flood_fps = r->flood_fps;
+    f->where = pg->where;
+    g_autofree char *list = quoted_list(r->nested);
+    if (r->forged || r->promisc) {
+      f->level = NET_CHECK_NO_FIT;
+      f->number = g_strdup_printf("port group '%s' drops the traffic of nested hypervisor '%s' "
+                                  "(vNIC '%s'): %s%s%s", pg->name, r->first_vm->name,
+                                  r->first_vnic,
+                                  r->forged ? "it rejects forged transmits (its VMs' frames out)"
+                                            : "",
+                                  r->forged && r->promisc ? " and " : "",
+                                  r->promisc ? "it is not promiscuous (frames for its VMs in)"
+                                             : "");
+      f->fix = g_strdup_printf("%s%s%s on port group '%s'%s",
+                               r->forged ? "set forged_transmits = \"accept\"" : "",
+                               r->forged && r->promisc ? " and " : "",
+                               r->promisc ? "set promiscuous = \"accept\"" : "", pg->name,
+                               r->promisc ? " (one port group per nested host), or put the "
+                                            "nested hosts on a distributed switch with "
+                                            "mac_learning"
+                                          : "");
+    } else if (r->nested->len >= 2 || r->flood_fps > 0) {
+      f->level = NET_CHECK_TIGHT;
+      f->number = g_strdup_printf("port group '%s' floods %.0f frames/s of the declared traffic "
+                                  "to promiscuous ports that do not want them%s%s%s",
+                                  pg->name, r->flood_fps,
+                                  r->nested->len >= 2 ? "; shared by the nested hypervisors " : "",
+                                  r->nested->len >= 2 ? list : "",
+                                  r->nested->len >= 2 ? ", each gets every frame" : "");
+      f->fix = g_strdup_printf("give each nested host its own port group, vSwitch and NIC (the "
+                               "seed's design), or a distributed switch with mac_learning, "
+                               "instead of '%s'", pg->name);
+    } else {
+      f->level = NET_CHECK_FITS;
+      f->number = g_strdup_printf("port group '%s' passes the nested traffic of '%s'; %.0f "
+                                  "unwanted flooded frames/s", pg->name, r->first_vm->name,
+                                  r->flood_fps);
+    }
+    g_ptr_array_add(findings, f);
+  }
+  check_clear(&c);
 }

@@ -208,4 +208,25 @@ gboolean net_mac_parse(const char *text, uint64_t *out);
  * frame is flooded to all of them). Each names the port group's file:line and the fix. */
 void net_check(const topo_scenario *scn, GPtrArray *warnings);
 
+/* The same as verdicts, for `nestsim check` (src/review.h): one net_finding per port group
+ * that carries nested traffic or that receives flooded copies of the declared traffic
+ * (`traffic`, `rr`; noise is broadcast, not flooding) on promiscuous ports that do not want
+ * them. Does not fit: its policy drops nested traffic. Tight: it floods (flood_fps > 0), or is
+ * promiscuous and shared by several nested hypervisors. How the flood rate is computed, and
+ * its approximations, is in net.c ("Flooding from the declared traffic"). */
+typedef enum { NET_CHECK_FITS, NET_CHECK_TIGHT, NET_CHECK_NO_FIT } net_check_level;
+typedef struct net_finding {
+  char *host;              /* the hypervisor whose switch has the port group: "esx01" */
+  int layer;               /* its layer: 0 for a physical host */
+  const char *portgroup;   /* borrowed from the topology */
+  const char *where;       /* the port group's "file:line", borrowed; may be NULL */
+  net_check_level level;
+  double flood_fps;        /* unwanted flooded copies per second (declared traffic) */
+  char *number;            /* the figure behind the verdict, in words */
+  char *fix;               /* the change that fixes it; NULL when it fits */
+} net_finding;
+void net_finding_free(gpointer finding);
+/* findings: element net_finding*, transfer full (free function net_finding_free). */
+void net_check_findings(const topo_scenario *scn, GPtrArray *findings);
+
 #endif

@@ -166,21 +166,85 @@ static void test_check_golden(void) {
   tu_rm_rf(cwd);
 }
 
-/* A port group that would drop nested traffic is a warning of `check` that names the file,
- * line, port group and the fix (tests/scenarios/warn/NAME.lua -> NAME.warn, stderr). */
-static void test_check_warnings(void) {
+/* A port group that drops nested traffic is a network verdict "does not fit" of `check`
+ * (exit 3) that names the port group and the fix; the golden file holds the verdict table and
+ * the overall line (tests/scenarios/warn/NAME.lua -> NAME.warn, stdout from "HOST" on). */
+static void test_check_network_verdict(void) {
   g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
   g_autofree char *src = src_path("tests/scenarios/warn/nested-forged-reject.lua");
   g_autofree char *local = g_build_filename(cwd, "nested-forged-reject.lua", NULL);
   g_autofree char *text = read_file(src);
   g_file_set_contents(local, text, -1, NULL);
   cli_result r = cli(cwd, "check", "nested-forged-reject.lua", NULL);
-  g_assert_cmpint(r.status, ==, 0);
+  g_assert_cmpint(r.status, ==, 3);
+  g_assert_cmpstr(r.err, ==, "");
+  const char *table = strstr(r.out, "\nHOST ");
+  g_assert_nonnull(table);
   g_autofree char *golden = src_path("tests/scenarios/warn/nested-forged-reject.warn");
-  assert_golden(golden, r.err);
-  g_assert_true(strstr(r.err, "set forged_transmits = \"accept\"") != NULL);
-  g_assert_true(strstr(r.err, "set promiscuous = \"accept\"") != NULL);
+  assert_golden(golden, table + 1);
+  g_assert_true(strstr(table, "network   does not fit") != NULL);
+  g_assert_true(strstr(table, "set forged_transmits = \"accept\"") != NULL);
+  g_assert_true(strstr(table, "set promiscuous = \"accept\"") != NULL);
+  g_assert_true(strstr(table, "\nverdict: does not fit — 2 of 8 checks fail; first: esx01 "
+                              "network: ") != NULL);
   cli_result_clear(&r);
+  tu_rm_rf(cwd);
+}
+
+/* A nested ESXi without hardware virtualization exposed loads fine but cannot power on its
+ * 64-bit guests: `run` refuses it (exit 2, test_bad_scenarios), `check` says the lab does not
+ * fit (exit 3) and names the fix. */
+static void test_check_no_hw_virt(void) {
+  g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
+  g_autofree char *lua = src_path("tests/scenarios/bad/nested-64bit-without-hw-virt.lua");
+  cli_result r = cli(cwd, "check", lua, NULL);
+  g_assert_cmpint(r.status, ==, 3);
+  g_assert_true(strstr(r.out, "cpu       does not fit  vm 'web01': 64-bit guest cannot power on") != NULL);
+  g_assert_true(strstr(r.out, "fix: set expose_hw_virt = true on vm 'vESX1'") != NULL);
+  cli_result_clear(&r);
+  tu_rm_rf(cwd);
+}
+
+/* Exit statuses of `check`: a lab whose memory does not fit exits 3; with the memory its fix
+ * names (add 19 GB: test-review.c derives it) it exits 0; --format json prints the verdicts
+ * alone; a bad --format, a missing file or a broken scenario exit 2. */
+static void test_check_exit_status(void) {
+  g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
+  g_autofree char *lab = g_build_filename(cwd, "full.lua", NULL);
+  g_file_set_contents(lab,
+                      "scenario { name = 'full', duration = '10s' }\n"
+                      "local gb = param('host_gb', 16)\n"
+                      "local h = host { name = 'esx01', cpu = { cores = 8, threads = 1, ghz = 2 },\n"
+                      "  memory = gb .. 'GB', hypervisor = esxi { version = '5.5' },\n"
+                      "  datastores = { datastore { name = 'ds1', capacity = '2TB' } } }\n"
+                      "for i = 1, 4 do vm { name = 'vm' .. i, on = h, vcpus = 1, memory = '8GB',\n"
+                      "  guest = 'linux64', workload = mem { active = 1.0, footprint = 1.0 } } end\n",
+                      -1, NULL);
+  cli_result r = cli(cwd, "check", "full.lua", NULL);
+  g_assert_cmpint(r.status, ==, 3);
+  g_assert_true(strstr(r.out, "fix: add 19 GB to esx01 (35 GB in all)") != NULL);
+  g_assert_true(strstr(r.out, "\nverdict: does not fit — 1 of 4 checks fail; first: esx01 memory: ") != NULL);
+  cli_result_clear(&r);
+  r = cli(cwd, "check", "full.lua", "--set", "host_gb=35", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_assert_true(strstr(r.out, "\nverdict: fits — all 4 checks fit\n") != NULL);
+  cli_result_clear(&r);
+  r = cli(cwd, "check", "full.lua", "--format", "json", NULL);
+  g_assert_cmpint(r.status, ==, 3);
+  g_assert_true(g_str_has_prefix(r.out, "{\n  \"scenario\": \"full\",\n  \"verdict\": \"does not fit\""));
+  g_assert_true(strstr(r.out, "{\"host\": \"esx01\", \"layer\": 0, \"resource\": \"memory\", "
+                              "\"verdict\": \"does not fit\"") != NULL);
+  g_assert_null(strstr(r.out, "scenario full:")); /* no topology tree in JSON */
+  cli_result_clear(&r);
+  const char *bad[][4] = {{"check", "full.lua", "--format", "xml"},
+                          {"check", "no-such-file.lua", NULL, NULL},
+                          {"check", "full.lua", "--set", "nope=1"}};
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    r = cli(cwd, bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL);
+    g_assert_cmpint(r.status, ==, 2);
+    g_assert_cmpstr(r.out, ==, "");
+    cli_result_clear(&r);
+  }
   tu_rm_rf(cwd);
 }
 
@@ -245,7 +309,10 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/help/every-command-has-help", test_help);
   g_test_add_func("/cli/bad-input/golden-message-exit-2-nothing-written", test_bad_scenarios);
   g_test_add_func("/cli/check/nested-lab-golden-tree", test_check_golden);
-  g_test_add_func("/cli/check/nested-portgroup-warnings-name-the-fix", test_check_warnings);
+  g_test_add_func("/cli/check/nested-portgroup-dropping-traffic-exit-3-golden",
+                  test_check_network_verdict);
+  g_test_add_func("/cli/check/nested-esxi-without-hw-virt-exit-3", test_check_no_hw_virt);
+  g_test_add_func("/cli/check/exit-0-fits-3-does-not-2-bad-input", test_check_exit_status);
   g_test_add_func("/cli/run/same-seed-byte-identical-other-seed-differs", test_determinism);
   g_test_add_func("/cli/run/results-folder-errors-and-layout", test_results_folder);
   return g_test_run();

@@ -611,34 +611,82 @@ static topo_scenario *seed_lab(double l2_active, gboolean thin_vsan, int l2_per_
   return scn;
 }
 
+/* The finding of `path` for its memory (storage FALSE) or for the space named `what` (a
+ * datastore "[ssd1]", or "local disk"), or NULL. */
+static const mem_finding *finding(GPtrArray *fs, const char *path, gboolean storage,
+                                  const char *what) {
+  for (guint i = 0; i < fs->len; i++) {
+    const mem_finding *f = g_ptr_array_index(fs, i);
+    if (!strcmp(f->path, path) && f->storage == storage &&
+        (!what || strstr(f->number, what)))
+      return f;
+  }
+  return NULL;
+}
+
 /* Check: four nested hosts whose guests keep 20% of 16 GB active touch at most 16 GB plus the
  * nested ESXi's own and overheads each, about 70 GB with vCenter and AD: the memory fits. The
  * four 15 GB vSAN disks, thick on the 10 GB SSD, do not (60 GB); thin they are provisioned
- * beyond it (tight). With eight 4 GB guests per nested host keeping all of it active, each
- * nested host cannot hold their working sets: 8 x 4096 = 32768 MB against the
- * 32768 - 1024 (hypervisor) - 942.08 (minFree) - 8 x 48.64 (overheads) = 30412.8 MB it has. */
+ * beyond it (tight: grow it by 60 - 10 = 50 GB). With eight 4 GB guests per nested host
+ * keeping all of it active, each nested host cannot hold their working sets: 8 x 4096 = 32768
+ * MB against the 32768 - 1024 (hypervisor) - 942.08 (minFree) - 8 x 48.64 (overheads) =
+ * 30412.8 MB it has. The fix adds x whole GB: minFree of 32 + x GB is 942.08 + 10.24 x MB (the
+ * 1% band), so 32768 <= 32768 + 1024 x - 1024 - 389.12 - 942.08 - 10.24 x needs
+ * x >= 2355.2 / 1013.76 = 2.32: add 3 GB (35 GB in all). */
 static void test_check_seed_lab(void) {
   g_autoptr(topo_scenario) fits = seed_lab(0.2, FALSE, 4);
   g_autoptr(GString) out = g_string_new(NULL);
-  mem_verdict v = mem_check(fits, out);
+  g_autoptr(GPtrArray) fs = g_ptr_array_new_with_free_func(mem_finding_free);
+  mem_verdict v = mem_check(fits, out, fs);
   g_test_message("%s", out->str);
   g_assert_nonnull(strstr(out->str, "memory  esx01 (L0, ESXi 5.5): 128.0 GB"));
   g_assert_nonnull(strstr(out->str, "verdict: fits"));
   g_assert_nonnull(strstr(out->str, "storage esx01/[ssd1] (ssd): 10.0 GB"));
   g_assert_nonnull(strstr(out->str, "does not fit; fix:"));
   g_assert_cmpint(v, ==, MEM_NO_FIT);
+  /* One memory finding per hypervisor (1 + 4), one per datastore (2) and per nested disk (4). */
+  g_assert_cmpuint(fs->len, ==, 11);
+  const mem_finding *f = finding(fs, "esx01", FALSE, NULL);
+  g_assert_nonnull(f);
+  g_assert_cmpint(f->layer, ==, 0);
+  g_assert_cmpint(f->verdict, ==, MEM_FITS);
+  g_assert_null(f->fix);
+  f = finding(fs, "esx01/vESX3", FALSE, NULL);
+  g_assert_nonnull(f);
+  g_assert_cmpint(f->layer, ==, 1);
+  g_assert_cmpint(f->verdict, ==, MEM_FITS);
+  f = finding(fs, "esx01", TRUE, "[ssd1]");
+  g_assert_nonnull(f);
+  g_assert_cmpint(f->verdict, ==, MEM_NO_FIT);
+  g_assert_nonnull(f->fix);
+  f = finding(fs, "esx01/vESX1", TRUE, "local disk");
+  g_assert_nonnull(f);
+  g_assert_cmpint(f->verdict, ==, MEM_FITS);
 
   g_autoptr(topo_scenario) thin = seed_lab(0.2, TRUE, 4);
   g_string_truncate(out, 0);
-  g_assert_cmpint(mem_check(thin, out), ==, MEM_TIGHT);
+  g_ptr_array_set_size(fs, 0);
+  g_assert_cmpint(mem_check(thin, out, fs), ==, MEM_TIGHT);
+  f = finding(fs, "esx01", TRUE, "[ssd1]");
+  g_assert_cmpint(f->verdict, ==, MEM_TIGHT);
+  g_assert_cmpstr(f->fix, ==, "grow [ssd1] by 50 GB, or move thin disks elsewhere, before the "
+                              "guests write them full");
 
   g_autoptr(topo_scenario) full = seed_lab(1.0, TRUE, 8);
   g_string_truncate(out, 0);
-  g_assert_cmpint(mem_check(full, out), ==, MEM_NO_FIT);
+  g_ptr_array_set_size(fs, 0);
+  g_assert_cmpint(mem_check(full, out, fs), ==, MEM_NO_FIT);
   g_test_message("%s", out->str);
   g_assert_nonnull(strstr(out->str, "memory  esx01/vESX1 (L1, ESXi 5.5): 32.0 GB"));
   g_assert_nonnull(strstr(out->str, "active memory"));
   g_assert_nonnull(strstr(out->str, "fix: add"));
+  f = finding(fs, "esx01/vESX2", FALSE, NULL);
+  g_assert_cmpint(f->verdict, ==, MEM_NO_FIT);
+  g_assert_true(g_str_has_prefix(f->fix, "add 3 GB to esx01/vESX2 (35 GB in all)"));
+  /* Without a findings list the verdict and the text are the same. */
+  g_autoptr(GString) again = g_string_new(NULL);
+  g_assert_cmpint(mem_check(full, again, NULL), ==, MEM_NO_FIT);
+  g_assert_cmpstr(again->str, ==, out->str);
 }
 
 /* ---- The scenario language ---- */

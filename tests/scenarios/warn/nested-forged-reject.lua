@@ -1,7 +1,8 @@
 -- A nested ESXi host on a port group left at its security defaults, except forged transmits
 -- rejected: the frames its L2 VMs send leave through its vNIC with their own source MACs
 -- (forged, as the physical host's vSwitch sees them) and are dropped, and frames for them never
--- reach it (not promiscuous). `nestsim check` warns twice, naming the fix each time.
+-- reach it (not promiscuous). `nestsim check` says its network does not fit (exit 3) and names
+-- both settings to change.
 scenario { name = "nested-forged-reject", duration = "1min" }
 local esx = host { name = "esx01", cpu = { cores = 8, ghz = 2.6 }, memory = "64GB",
                    hypervisor = esxi { version = "6.7" },
