@@ -1049,6 +1049,31 @@ static bool trace_wanted(GPtrArray *paths, const char *vcpu_path, const char *vm
   return false;
 }
 
+/* A --trace path that names no vCPU is a typing mistake: refusing it beats an empty
+ * trace.csv. The vCPUs' paths are built the way cpu_create builds them. */
+static gboolean check_trace_paths(GPtrArray *paths, GPtrArray *vms, GError **error) {
+  for (guint i = 0; paths && i < paths->len; i++) {
+    const char *p = g_ptr_array_index(paths, i);
+    bool found = false;
+    for (guint j = 0; j < vms->len && !found; j++) {
+      const topo_vm *vm = g_ptr_array_index(vms, j);
+      for (int k = 0; k < vm->vcpus && !found; k++) {
+        g_autofree char *vcpu = g_strdup_printf("%s/vcpu%d", vm->path, k);
+        found = !strcmp(p, vcpu) || !strcmp(p, vm->path) ||
+                (g_str_has_suffix(p, "/") && g_str_has_prefix(vcpu, p));
+      }
+    }
+    if (!found) {
+      g_set_error(error, SCN_ERROR, SCN_ERROR_INPUT,
+                  "--trace '%s': no VM or vCPU has that path (give a VM's path such as "
+                  "esx01/vESX1/vm1, a vCPU's such as esx01/vESX1/vm1/vcpu0, or a prefix "
+                  "ending in / such as esx01/vESX1/)", p);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static void sched_init(cpu_state *m, cpu_sched *s, const char *path,
                        const topo_hypervisor *hv) {
   s->ent.type = &sched_type;
@@ -1265,6 +1290,7 @@ static void *cpu_create(mdl_run *run, GError **error) {
       return NULL;
     }
   }
+  if (run->trace && !check_trace_paths(run->trace_paths, order, error)) return NULL;
   for (guint i = 0; i < order->len; i++) {
     const topo_vm *vm = g_ptr_array_index(order, i);
     nvcpus += (size_t)vm->vcpus;

@@ -94,7 +94,24 @@ static int cmd_run(int argc, char **argv) {
   }
 
   gint64 t0 = g_get_monotonic_time();
-  g_autoptr(topo_scenario) scn = scn_load_file_sets(argv[1], sets, &err);
+  /* issue 8: summary.json keeps the scenario's text and the --set values, so that `nestsim
+   * report` rebuilds exactly this topology. The text is read once and loaded from memory: a
+   * second read could see a file edited in between. When it cannot be read,
+   * scn_load_file_sets says why, as for any unreadable scenario. */
+  g_autoptr(GHashTable) set = scn_parse_sets(sets, &err);
+  g_autofree char *scn_text = NULL;
+  gsize scn_len = 0;
+  g_autoptr(topo_scenario) scn = NULL;
+  if (set && g_file_get_contents(argv[1], &scn_text, &scn_len, NULL)) {
+    g_autofree char *label = g_path_get_basename(argv[1]);
+    scn = scn_load_string(label, scn_text, scn_len, &(scn_options){.set = set}, &err);
+    if (scn) {
+      g_free(scn->file); /* scn_load_string names the file by its label */
+      scn->file = g_strdup(argv[1]);
+    }
+  } else if (set) {
+    scn = scn_load_file_sets(argv[1], sets, &err);
+  }
   if (!scn) {
     fprintf(stderr, "%s\n", err->message);
     return EXIT_USAGE;
@@ -122,6 +139,8 @@ static int cmd_run(int argc, char **argv) {
       .warmup_ns = scn->warmup_ns,
       .interval_ns = scn->interval_ns,
       .events = res.events,
+      .scenario_text = scn_text,
+      .set = set,
   };
   g_autofree char *dir = out_dir ? g_strdup(out_dir) : default_out_dir(scn);
   g_autoptr(GHashTable) extra = g_hash_table_new(g_str_hash, g_str_equal);
@@ -139,7 +158,11 @@ static int cmd_run(int argc, char **argv) {
     fprintf(stderr, "nestsim: %s\n", err->message);
     return EXIT_RUNTIME;
   }
-  if (!quiet) out_print(stdout, fmt, &info, met, all);
+  /* The summary on stdout is the run's results; the scenario text stays in the file. */
+  out_run_info shown = info;
+  shown.scenario_text = NULL;
+  shown.set = NULL;
+  if (!quiet) out_print(stdout, fmt, &shown, met, all);
   if (stats) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

@@ -104,7 +104,7 @@ static const char *fmt_metric(char buf[G_ASCII_DTOSTR_BUF_SIZE], double v) {
 /* Appends ns as exact decimal seconds without trailing zeros: 5000000000 -> "5",
  * 1500000 -> "0.0015". Going through a double would print 0.1 s of nanoseconds correctly but
  * not every sum of them; the integer is exact. */
-static void append_seconds(GString *s, gint64 ns) {
+void out_append_seconds(GString *s, gint64 ns) {
   guint64 mag = ns < 0 ? (guint64)0 - (guint64)ns : (guint64)ns;
   if (ns < 0) g_string_append_c(s, '-');
   g_string_append_printf(s, "%" G_GUINT64_FORMAT, mag / 1000000000u);
@@ -176,6 +176,31 @@ static void json_entity_value(const char *key, double num, const char *str, void
     json_number(out, num);
 }
 
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Appends `  "set": {...},` with the --set values in name order (a hash table has none of its
+ * own, and the file must be the same on every run). */
+static void append_set(GString *s, GHashTable *set) {
+  guint n = 0;
+  g_autofree const char **names =
+      set ? (const char **)g_hash_table_get_keys_as_array(set, &n) : NULL;
+  json_key(s, 2, "set");
+  if (!n) {
+    g_string_append(s, "{},\n");
+    return;
+  }
+  qsort(names, n, sizeof *names, cmp_names);
+  g_string_append(s, "{\n");
+  for (guint i = 0; i < n; i++) {
+    json_key(s, 4, names[i]);
+    json_string(s, g_hash_table_lookup(set, names[i]));
+    g_string_append(s, i + 1 < n ? ",\n" : "\n");
+  }
+  g_string_append(s, "  },\n");
+}
+
 char *out_summary_json(const out_run_info *info, const met_table *t) {
   g_assert(info && t);
   GString *s = g_string_sized_new(1024 + 128 * (gsize)met_n_entities(t));
@@ -192,19 +217,20 @@ char *out_summary_json(const out_run_info *info, const met_table *t) {
   json_string_or_null(s, info->version);
   g_string_append(s, ",\n");
   json_key(s, 2, "duration_s");
-  append_seconds(s, info->duration_ns);
+  out_append_seconds(s, info->duration_ns);
   g_string_append(s, ",\n");
   json_key(s, 2, "warmup_s");
-  append_seconds(s, info->warmup_ns);
+  out_append_seconds(s, info->warmup_ns);
   g_string_append(s, ",\n");
   json_key(s, 2, "interval_s");
-  append_seconds(s, info->interval_ns);
+  out_append_seconds(s, info->interval_ns);
   g_string_append(s, ",\n");
   json_key(s, 2, "events");
   g_string_append_printf(s, "%" G_GUINT64_FORMAT ",\n", info->events);
+  if (info->scenario_text) append_set(s, info->set);
   json_key(s, 2, "entities");
   guint n = met_n_entities(t);
-  g_string_append(s, n ? "{\n" : "{}\n");
+  g_string_append(s, n ? "{\n" : "{}");
   for (met_id e = 0; e < n; e++) {
     json_key(s, 4, met_entity_path(t, e));
     g_string_append(s, "{\n");
@@ -216,8 +242,14 @@ char *out_summary_json(const out_run_info *info, const met_table *t) {
     met_foreach_value(t, e, json_entity_value, s);
     g_string_append(s, e + 1 < n ? "\n    },\n" : "\n    }\n");
   }
-  if (n) g_string_append(s, "  }\n");
-  g_string_append(s, "}\n");
+  if (n) g_string_append(s, "  }");
+  if (info->scenario_text) {
+    /* Last, because it is long: a reader of the file sees the run's fields first. */
+    g_string_append(s, ",\n");
+    json_key(s, 2, "scenario_text");
+    json_string(s, info->scenario_text);
+  }
+  g_string_append(s, "\n}\n");
   return g_string_free(s, FALSE);
 }
 
@@ -248,7 +280,7 @@ static void csv_metric(GString *out, double v) {
 /* Appends one merged row of metrics.csv. */
 static void csv_row(GString *s, const met_table *t, met_id e, int64_t t_ns, const double *v,
                     guint nc) {
-  append_seconds(s, t_ns);
+  out_append_seconds(s, t_ns);
   g_string_append_c(s, ',');
   csv_field(s, met_entity_path(t, e));
   g_string_append_c(s, ',');
@@ -320,10 +352,6 @@ static gboolean write_file(const char *dir, const char *name, const char *text, 
   return FALSE;
 }
 
-static int cmp_names(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 gboolean out_write_dir(const char *dir, const out_run_info *info, const met_table *t,
                        GHashTable *extra, GError **error) {
   g_assert(dir && *dir && info && t);
@@ -377,6 +405,387 @@ gboolean out_write_dir(const char *dir, const out_run_info *info, const met_tabl
 
   g_autofree char *json = out_summary_json(info, t);
   return write_file(dir, "summary.json", json, -1, error);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Reading summary.json back.
+ *
+ * A recursive-descent reader of RFC 8259 JSON that builds the run's fields and a met_table as
+ * it goes, rather than a tree first: summary.json has a fixed shape (see out_summary_json),
+ * and the one place it nests arbitrarily deep is a key this reader does not know, which it
+ * skips. Numbers go through g_ascii_strtod, which reads back exactly the shortest form
+ * fmt_double wrote; times are read as exact decimals of nanoseconds, as out_append_seconds wrote
+ * them. */
+
+G_DEFINE_QUARK(out-error-quark, out_error)
+
+struct out_summary {
+  out_run_info info;
+  char *scenario, *file, *version, *scenario_text; /* info's strings */
+  GHashTable *set;                                  /* info.set */
+  met_table *table;
+};
+
+void out_summary_free(out_summary *s) {
+  if (!s) return;
+  g_free(s->scenario);
+  g_free(s->file);
+  g_free(s->version);
+  g_free(s->scenario_text);
+  if (s->set) g_hash_table_unref(s->set);
+  if (s->table) met_table_free(s->table);
+  g_free(s);
+}
+
+const out_run_info *out_summary_info(const out_summary *s) { return &s->info; }
+const met_table *out_summary_table(const out_summary *s) { return s->table; }
+
+typedef struct jreader {
+  const char *start, *p;
+  GError *error; /* the first error; later ones are ignored */
+} jreader;
+
+/* Records a parse error at the current position, by line (what an editor shows). */
+static gboolean jfail(jreader *r, const char *what) {
+  if (r->error) return FALSE;
+  guint line = 1;
+  for (const char *q = r->start; q < r->p; q++) line += *q == '\n';
+  g_set_error(&r->error, OUT_ERROR, OUT_ERROR_PARSE, "line %u: %s", line, what);
+  return FALSE;
+}
+
+static void jws(jreader *r) {
+  while (*r->p == ' ' || *r->p == '\n' || *r->p == '\t' || *r->p == '\r') r->p++;
+}
+
+static gboolean jexpect(jreader *r, char c, const char *what) {
+  jws(r);
+  if (*r->p != c) return jfail(r, what);
+  r->p++;
+  return TRUE;
+}
+
+/* Four hex digits after "\u"; -1 when they are not. */
+static int jhex4(const char *p) {
+  int v = 0;
+  for (int i = 0; i < 4; i++) {
+    if (!g_ascii_isxdigit(p[i])) return -1;
+    v = v * 16 + g_ascii_xdigit_value(p[i]);
+  }
+  return v;
+}
+
+/* A string literal (transfer full), NULL on error. A lone UTF-16 surrogate, which has no
+ * UTF-8 form, becomes U+FFFD as in json_string's repair of invalid input. */
+static char *jstring(jreader *r) {
+  jws(r);
+  if (*r->p != '"') {
+    jfail(r, "expected a string");
+    return NULL;
+  }
+  g_autoptr(GString) out = g_string_new(NULL);
+  for (r->p++; *r->p != '"'; r->p++) {
+    unsigned char c = (unsigned char)*r->p;
+    if (c < 0x20) {
+      jfail(r, c ? "a control character inside a string" : "a string without its end");
+      return NULL;
+    }
+    if (c != '\\') {
+      g_string_append_c(out, (char)c);
+      continue;
+    }
+    r->p++;
+    switch (*r->p) {
+    case '"': g_string_append_c(out, '"'); break;
+    case '\\': g_string_append_c(out, '\\'); break;
+    case '/': g_string_append_c(out, '/'); break;
+    case 'b': g_string_append_c(out, '\b'); break;
+    case 'f': g_string_append_c(out, '\f'); break;
+    case 'n': g_string_append_c(out, '\n'); break;
+    case 'r': g_string_append_c(out, '\r'); break;
+    case 't': g_string_append_c(out, '\t'); break;
+    case 'u': {
+      int u = jhex4(r->p + 1);
+      if (u < 0) {
+        jfail(r, "expected four hex digits after \\u");
+        return NULL;
+      }
+      r->p += 4;
+      gunichar ch = (gunichar)u;
+      if (u >= 0xD800 && u < 0xDC00 && r->p[1] == '\\' && r->p[2] == 'u') {
+        int lo = jhex4(r->p + 3);
+        if (lo >= 0xDC00 && lo < 0xE000) {
+          ch = 0x10000 + (((gunichar)u - 0xD800) << 10) + ((gunichar)lo - 0xDC00);
+          r->p += 6;
+        }
+      }
+      if (ch >= 0xD800 && ch < 0xE000) ch = 0xFFFD;
+      g_string_append_unichar(out, ch);
+      break;
+    }
+    default: jfail(r, "an unknown escape inside a string"); return NULL;
+    }
+  }
+  r->p++;
+  return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+/* The text of a bare token (number, true, false, null) without copying: its length, 0 when
+ * there is none. */
+static gsize jtoken(jreader *r) {
+  jws(r);
+  gsize n = strspn(r->p, "+-.0123456789eEabcdfilnrstu");
+  if (!n) jfail(r, "expected a value");
+  return n;
+}
+
+/* A number or null (NAN) into *v. */
+static gboolean jnumber(jreader *r, double *v) {
+  gsize n = jtoken(r);
+  if (!n) return FALSE;
+  if (n == 4 && !strncmp(r->p, "null", 4)) {
+    *v = NAN;
+  } else {
+    char *end = NULL;
+    *v = g_ascii_strtod(r->p, &end);
+    if (end != r->p + n || !g_ascii_isdigit(r->p[*r->p == '-'])) return jfail(r, "expected a number");
+  }
+  r->p += n;
+  return TRUE;
+}
+
+static gboolean jvalue_skip(jreader *r, int depth);
+
+/* Calls `member` for each key of an object, with the reader at its value; `member` must read
+ * the value. */
+typedef gboolean (*jmember_fn)(jreader *r, const char *key, void *user);
+static gboolean jobject(jreader *r, jmember_fn member, void *user) {
+  if (!jexpect(r, '{', "expected an object")) return FALSE;
+  jws(r);
+  if (*r->p == '}') {
+    r->p++;
+    return TRUE;
+  }
+  for (;;) {
+    g_autofree char *key = jstring(r);
+    if (!key || !jexpect(r, ':', "expected ':' after a key") || !member(r, key, user))
+      return FALSE;
+    jws(r);
+    if (*r->p == '}') {
+      r->p++;
+      return TRUE;
+    }
+    if (!jexpect(r, ',', "expected ',' or '}'")) return FALSE;
+  }
+}
+
+static gboolean jskip_member(jreader *r, const char *key, void *user) {
+  (void)key;
+  return jvalue_skip(r, GPOINTER_TO_INT(user));
+}
+
+/* Any value, read and dropped. The depth is bounded so that a hostile file cannot exhaust the
+ * stack. */
+static gboolean jvalue_skip(jreader *r, int depth) {
+  if (depth > 64) return jfail(r, "nested too deeply");
+  jws(r);
+  if (*r->p == '"') {
+    g_free(jstring(r));
+    return !r->error;
+  }
+  if (*r->p == '{') return jobject(r, jskip_member, GINT_TO_POINTER(depth + 1));
+  if (*r->p == '[') {
+    r->p++;
+    jws(r);
+    if (*r->p == ']') {
+      r->p++;
+      return TRUE;
+    }
+    for (;;) {
+      if (!jvalue_skip(r, depth + 1)) return FALSE;
+      jws(r);
+      if (*r->p == ']') {
+        r->p++;
+        return TRUE;
+      }
+      if (!jexpect(r, ',', "expected ',' or ']'")) return FALSE;
+    }
+  }
+  gsize n = jtoken(r);
+  r->p += n;
+  return n > 0;
+}
+
+/* A string or null (*out stays NULL). */
+static gboolean jstring_or_null(jreader *r, char **out) {
+  jws(r);
+  if (!strncmp(r->p, "null", 4)) {
+    r->p += 4;
+    return TRUE;
+  }
+  g_free(*out);
+  *out = jstring(r);
+  return *out != NULL;
+}
+
+static gboolean juint64(jreader *r, guint64 *v) {
+  gsize n = jtoken(r);
+  if (!n) return FALSE;
+  g_autofree char *text = g_strndup(r->p, n);
+  if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, v, NULL))
+    return jfail(r, "expected an integer >= 0");
+  r->p += n;
+  return TRUE;
+}
+
+/* Seconds as out_append_seconds writes them (an optional '-', digits, up to 9 decimals) into
+ * exact nanoseconds. */
+static gboolean jseconds(jreader *r, gint64 *ns) {
+  gsize n = jtoken(r);
+  if (!n) return FALSE;
+  const char *p = r->p, *end = r->p + n;
+  gboolean neg = *p == '-';
+  p += neg;
+  guint64 whole = 0, frac = 0;
+  int digits = 0, decimals = 0;
+  for (; p < end && g_ascii_isdigit(*p); p++, digits++) {
+    if (whole > (G_MAXINT64 / 1000000000 - 9) / 10) return jfail(r, "a time out of range");
+    whole = whole * 10 + (guint64)(*p - '0');
+  }
+  if (p < end && *p == '.')
+    for (p++; p < end && g_ascii_isdigit(*p) && decimals < 9; p++, decimals++)
+      frac = frac * 10 + (guint64)(*p - '0');
+  if (!digits || p != end) return jfail(r, "expected a time in seconds with at most 9 decimals");
+  for (; decimals < 9; decimals++) frac *= 10;
+  gint64 v = (gint64)(whole * 1000000000u + frac);
+  *ns = neg ? -v : v;
+  r->p += n;
+  return TRUE;
+}
+
+static gboolean read_set_member(jreader *r, const char *key, void *user) {
+  char *value = jstring(r);
+  if (!value) return FALSE;
+  g_hash_table_replace(user, g_strdup(key), value);
+  return TRUE;
+}
+
+/* One entity's members: "kind" and "layer" first (out_summary_json writes them so), then its
+ * values. The entity is registered once both are known. */
+typedef struct entity_reader {
+  out_summary *s;
+  const char *path;
+  char *kind;
+  gint64 layer; /* -1: not read yet */
+  met_id id;
+  gboolean registered;
+} entity_reader;
+
+static gboolean read_entity_member(jreader *r, const char *key, void *user) {
+  entity_reader *er = user;
+  if (!er->registered) {
+    if (!strcmp(key, "kind")) {
+      g_free(er->kind);
+      er->kind = jstring(r);
+      return er->kind != NULL && (*er->kind || jfail(r, "an empty \"kind\""));
+    }
+    if (!strcmp(key, "layer")) {
+      double v;
+      if (!jnumber(r, &v)) return FALSE;
+      if (!(v >= 0 && v <= 1000 && v == floor(v))) return jfail(r, "expected a layer >= 0");
+      er->layer = (gint64)v;
+      return TRUE;
+    }
+    if (!er->kind || er->layer < 0) return jfail(r, "expected \"kind\" and \"layer\" first");
+    er->id = met_entity(er->s->table, er->path, er->kind, (int)er->layer);
+    er->registered = TRUE;
+  }
+  jws(r);
+  if (*r->p == '"') {
+    g_autofree char *v = jstring(r);
+    if (!v) return FALSE;
+    met_set_str(er->s->table, er->id, key, v);
+    return TRUE;
+  }
+  double v;
+  if (!jnumber(r, &v)) return FALSE;
+  met_set_num(er->s->table, er->id, key, v);
+  return TRUE;
+}
+
+static gboolean read_entities_member(jreader *r, const char *key, void *user) {
+  out_summary *s = user;
+  if (!*key) return jfail(r, "an entity with an empty path");
+  if (met_lookup(s->table, key) >= 0) return jfail(r, "an entity listed twice");
+  entity_reader er = {.s = s, .path = key, .layer = -1};
+  gboolean ok = jobject(r, read_entity_member, &er);
+  if (ok && !er.registered) {
+    if (!er.kind || er.layer < 0) ok = jfail(r, "an entity without \"kind\" or \"layer\"");
+    else met_entity(s->table, key, er.kind, (int)er.layer);
+  }
+  g_free(er.kind);
+  return ok;
+}
+
+static gboolean read_top_member(jreader *r, const char *key, void *user) {
+  out_summary *s = user;
+  out_run_info *i = &s->info;
+  if (!strcmp(key, "scenario")) return jstring_or_null(r, &s->scenario);
+  if (!strcmp(key, "file")) return jstring_or_null(r, &s->file);
+  if (!strcmp(key, "version")) return jstring_or_null(r, &s->version);
+  if (!strcmp(key, "seed")) return juint64(r, &i->seed);
+  if (!strcmp(key, "events")) return juint64(r, &i->events);
+  if (!strcmp(key, "duration_s")) return jseconds(r, &i->duration_ns);
+  if (!strcmp(key, "warmup_s")) return jseconds(r, &i->warmup_ns);
+  if (!strcmp(key, "interval_s")) return jseconds(r, &i->interval_ns);
+  if (!strcmp(key, "scenario_text")) {
+    g_free(s->scenario_text);
+    return (s->scenario_text = jstring(r)) != NULL;
+  }
+  if (!strcmp(key, "set")) {
+    if (!s->set) s->set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    return jobject(r, read_set_member, s->set);
+  }
+  if (!strcmp(key, "entities")) {
+    if (s->table) return jfail(r, "\"entities\" given twice");
+    s->table = met_table_new();
+    return jobject(r, read_entities_member, s);
+  }
+  return jvalue_skip(r, 1);
+}
+
+out_summary *out_summary_parse(const char *json, GError **error) {
+  g_assert(json);
+  g_autoptr(out_summary) s = g_new0(out_summary, 1);
+  jreader r = {.start = json, .p = json};
+  if (jobject(&r, read_top_member, s)) {
+    jws(&r);
+    if (*r.p) jfail(&r, "text after the end of the document");
+    else if (!s->table) jfail(&r, "no \"entities\": not a summary.json written by nestsim run");
+  }
+  if (r.error) {
+    g_propagate_error(error, r.error);
+    return NULL;
+  }
+  s->info.scenario = s->scenario;
+  s->info.file = s->file;
+  s->info.version = s->version;
+  s->info.scenario_text = s->scenario_text;
+  s->info.set = s->set;
+  return g_steal_pointer(&s);
+}
+
+out_summary *out_summary_read(const char *dir, GError **error) {
+  g_autofree char *path = g_build_filename(dir, "summary.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) inner = NULL;
+  if (!g_file_get_contents(path, &text, NULL, &inner)) {
+    g_set_error(error, G_FILE_ERROR, inner->code, "cannot read '%s': %s", path, inner->message);
+    return NULL;
+  }
+  out_summary *s = out_summary_parse(text, &inner);
+  if (!s) g_set_error(error, OUT_ERROR, inner->code, "%s: %s", path, inner->message);
+  return s;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -556,9 +965,9 @@ static void print_table(FILE *f, const out_run_info *info, const met_table *t, g
     g_autoptr(GString) head = g_string_new(NULL);
     g_string_append_printf(head, "%s, seed %" G_GUINT64_FORMAT ": ",
                            info->scenario ? info->scenario : "?", info->seed);
-    append_seconds(head, info->duration_ns);
+    out_append_seconds(head, info->duration_ns);
     g_string_append(head, " s simulated after ");
-    append_seconds(head, info->warmup_ns);
+    out_append_seconds(head, info->warmup_ns);
     g_string_append(head, " s warm-up, ");
     g_string_append_printf(head, "%" G_GUINT64_FORMAT " events\n", info->events);
     fputs(head->str, f);

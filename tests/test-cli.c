@@ -106,7 +106,7 @@ static void test_usage(void) {
 
 static void test_help(void) {
   g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
-  const char *cmds[] = {"run", "check", "bench", "plot", "sweep"};
+  const char *cmds[] = {"run", "check", "bench", "plot", "sweep", "fit", "report", "explain"};
   for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++) {
     cli_result r = cli(cwd, cmds[i], "--help", NULL);
     g_assert_cmpint(r.status, ==, 0);
@@ -272,6 +272,20 @@ static void test_determinism(void) {
   tu_rm_rf(cwd);
 }
 
+/* A --trace that names no VM or vCPU is a typing mistake: exit 2, the path in the message,
+ * nothing written (not an empty trace.csv). */
+static void test_trace_matches_nothing(void) {
+  g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
+  g_autofree char *lab = src_path("scenarios/nested-lab.lua");
+  cli_result r = cli(cwd, "run", lab, "--duration", "5s", "--trace", "esx01/vESX9/", "--quiet",
+                     "--out", "t", NULL);
+  g_assert_cmpint(r.status, ==, 2);
+  g_assert_nonnull(strstr(r.err, "--trace 'esx01/vESX9/': no VM or vCPU has that path"));
+  g_assert_true(dir_is_empty(cwd));
+  cli_result_clear(&r);
+  tu_rm_rf(cwd);
+}
+
 /* A results folder that cannot be written is a clear error naming it, exit 1, and the default
  * run writes results/<scenario>/<seed>/ with both files and no temporary leftovers. */
 static void test_results_folder(void) {
@@ -315,5 +329,7 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/check/exit-0-fits-3-does-not-2-bad-input", test_check_exit_status);
   g_test_add_func("/cli/run/same-seed-byte-identical-other-seed-differs", test_determinism);
   g_test_add_func("/cli/run/results-folder-errors-and-layout", test_results_folder);
+  g_test_add_func("/cli/run/trace-that-matches-nothing-exit-2-nothing-written",
+                  test_trace_matches_nothing);
   return g_test_run();
 }

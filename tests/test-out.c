@@ -618,6 +618,219 @@ static void test_print_json(void) {
   g_assert_cmpstr(text, ==, want);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * The scenario text and --set values (issue 8), and reading summary.json back. */
+
+/* With the scenario text given, "set" comes after "events" with its values in name order (a
+ * hash table has no order; names sorted by strcmp: "a" < "b" < "nested_hosts"), values as JSON
+ * strings, and "scenario_text" comes last, one JSON string (line breaks as \n). Without any
+ * --set, "set" is an empty object. */
+static void test_json_scenario_text_and_set(void) {
+  g_autoptr(met_table) t = met_table_new();
+  met_entity(t, "h", "host", 0);
+  g_autoptr(GHashTable) set = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_insert(set, "nested_hosts", "2");
+  g_hash_table_insert(set, "b", "x\"y");
+  g_hash_table_insert(set, "a", "");
+  out_run_info info = lab_info;
+  info.scenario_text = "-- lab\nscenario { name = \"lab\" }\n";
+  info.set = set;
+  g_autofree char *json = out_summary_json(&info, t);
+  g_assert_cmpstr(json, ==,
+                  "{\n"
+                  "  \"scenario\": \"lab\",\n"
+                  "  \"file\": \"lab.lua\",\n"
+                  "  \"seed\": 42,\n"
+                  "  \"version\": \"0.1.0\",\n"
+                  "  \"duration_s\": 600,\n"
+                  "  \"warmup_s\": 60,\n"
+                  "  \"interval_s\": 5,\n"
+                  "  \"events\": 1234,\n"
+                  "  \"set\": {\n"
+                  "    \"a\": \"\",\n"
+                  "    \"b\": \"x\\\"y\",\n"
+                  "    \"nested_hosts\": \"2\"\n"
+                  "  },\n"
+                  "  \"entities\": {\n"
+                  "    \"h\": {\n"
+                  "      \"kind\": \"host\",\n"
+                  "      \"layer\": 0\n"
+                  "    }\n"
+                  "  },\n"
+                  "  \"scenario_text\": \"-- lab\\nscenario { name = \\\"lab\\\" }\\n\"\n"
+                  "}\n");
+  info.set = NULL;
+  g_autoptr(met_table) empty = met_table_new();
+  g_autofree char *json2 = out_summary_json(&info, empty);
+  g_assert_nonnull(strstr(json2, "  \"events\": 1234,\n  \"set\": {},\n  \"entities\": {},\n"
+                                 "  \"scenario_text\": "));
+}
+
+/* Parses json, asserts it parsed, and that writing what was read gives the same text back:
+ * the reader loses nothing the writer wrote. */
+static out_summary *parse_round_trip(const char *json) {
+  g_autoptr(GError) error = NULL;
+  out_summary *s = out_summary_parse(json, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(s);
+  g_autofree char *again = out_summary_json(out_summary_info(s), out_summary_table(s));
+  g_assert_cmpstr(again, ==, json);
+  return s;
+}
+
+/* The reader gives back every field: the largest seed exactly (not through a double), times
+ * to the nanosecond (1.5 s, 0.1 s), NaN for null, strings and numbers in their order, the
+ * scenario text and the --set values; a summary without them has neither. */
+static void test_read_round_trip(void) {
+  g_autoptr(met_table) t = small_lab();
+  met_set_num(t, 0, "nan", NAN);
+  met_set_num(t, 0, "tiny", 1e-300);
+  met_set_num(t, 0, "third", 1.0 / 3);
+  g_autoptr(GHashTable) set = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_insert(set, "n", "4");
+  out_run_info info = {.scenario = "lab",
+                       .file = NULL,
+                       .seed = G_MAXUINT64,
+                       .version = "0.1.0",
+                       .duration_ns = 600000000001,
+                       .warmup_ns = 1500000000,
+                       .interval_ns = 100000000,
+                       .events = 7,
+                       .scenario_text = "x = 1\n\t\"<script>\"\n",
+                       .set = set};
+  g_autofree char *json = out_summary_json(&info, t);
+  g_autoptr(out_summary) s = parse_round_trip(json);
+  const out_run_info *r = out_summary_info(s);
+  g_assert_cmpstr(r->scenario, ==, "lab");
+  g_assert_null(r->file);
+  g_assert_cmpuint(r->seed, ==, G_MAXUINT64);
+  g_assert_cmpint(r->duration_ns, ==, 600000000001);
+  g_assert_cmpint(r->warmup_ns, ==, 1500000000);
+  g_assert_cmpint(r->interval_ns, ==, 100000000);
+  g_assert_cmpuint(r->events, ==, 7);
+  g_assert_cmpstr(r->scenario_text, ==, info.scenario_text);
+  g_assert_cmpuint(g_hash_table_size(r->set), ==, 1);
+  g_assert_cmpstr(g_hash_table_lookup(r->set, "n"), ==, "4");
+  const met_table *rt = out_summary_table(s);
+  g_assert_cmpuint(met_n_entities(rt), ==, 5);
+  g_assert_cmpstr(met_entity_path(rt, 2), ==, "esx01/vESX1/web1");
+  g_assert_cmpint(met_entity_layer(rt, 2), ==, 2);
+  g_assert_cmpfloat(met_get_num(rt, 2, "effective_pct"), ==, 12.5);
+  g_assert_cmpfloat(met_get_num(rt, 0, "third"), ==, 1.0 / 3);
+  g_assert_true(isnan(met_get_num(rt, 0, "nan")));
+  g_assert_cmpstr(met_get_str(rt, 1, "status"), ==, "running");
+
+  /* The documents of the writer tests above, which have no scenario text. */
+  info.scenario_text = NULL;
+  g_autofree char *plain = out_summary_json(&info, t);
+  g_autoptr(out_summary) p = parse_round_trip(plain);
+  g_assert_null(out_summary_info(p)->scenario_text);
+  g_assert_null(out_summary_info(p)->set);
+  g_autoptr(met_table) none = met_table_new();
+  g_autofree char *empty = out_summary_json(&lab_info, none);
+  g_autoptr(out_summary) e = parse_round_trip(empty);
+}
+
+/* Every ASCII character from 1 to 127, multi-byte UTF-8 and the escapes of the writer's
+ * escaping test come back as they went in, in paths, keys and values. A \u escape of a
+ * character outside the BMP written as a UTF-16 surrogate pair (as other JSON writers do)
+ * reads as that character. */
+static void test_read_escapes(void) {
+  char all[128];
+  for (int i = 1; i < 128; i++) all[i - 1] = (char)i;
+  all[127] = '\0';
+  const char *strings[] = {all, "\xe2\x80\xa8 \xf0\x9f\x98\x80 \xc3\xa9",
+                           "a\"b\\c\n\t\x01\x1f\x7f/\xc3\xbc"};
+  for (guint i = 0; i < G_N_ELEMENTS(strings); i++) {
+    g_autoptr(met_table) t = met_table_new();
+    met_id e = met_entity(t, strings[i], "vm", 1);
+    met_set_str(t, e, strings[i], strings[i]);
+    g_autofree char *json = out_summary_json(&lab_info, t);
+    g_autoptr(out_summary) s = parse_round_trip(json);
+    g_assert_cmpstr(met_get_str(out_summary_table(s), 0, strings[i]), ==, strings[i]);
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(out_summary) s = out_summary_parse(
+      "{\"entities\": {\"\\ud83d\\ude00\\u00e9\\/\": {\"kind\": \"vm\", \"layer\": 1}}}", &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(met_entity_path(out_summary_table(s), 0), ==, "\xf0\x9f\x98\x80\xc3\xa9/");
+}
+
+/* Keys the reader does not know are skipped whatever their type (a later version may add
+ * some), and JSON's other whitespace is accepted. */
+static void test_read_skips_unknown(void) {
+  g_autoptr(GError) error = NULL;
+  g_autoptr(out_summary) s = out_summary_parse(
+      " {\"new\": [1, {\"a\": [true, false, null, \"]}\"]}, -2.5e3],\r\n\t\"seed\": 9,"
+      "\"entities\": {\"h\": {\"kind\": \"host\", \"layer\": 0, \"x\": -0.5}}, \"z\": {}} \n",
+      &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(out_summary_info(s)->seed, ==, 9);
+  g_assert_cmpfloat(met_get_num(out_summary_table(s), 0, "x"), ==, -0.5);
+}
+
+/* Input that is not a summary fails with the line of the mistake, and nothing leaks. */
+static void test_read_errors(void) {
+  static const struct {
+    const char *json, *message;
+  } cases[] = {
+      {"", "line 1: expected an object"},
+      {"{\n\"seed\": 1,\n}", "line 3: expected a string"},
+      {"{\"seed\": -1, \"entities\": {}}", "line 1: expected an integer >= 0"},
+      {"{\"seed\": 18446744073709551616, \"entities\": {}}", "line 1: expected an integer >= 0"},
+      {"{\"duration_s\": 1.0000000001, \"entities\": {}}",
+       "line 1: expected a time in seconds with at most 9 decimals"},
+      {"{\"seed\": 1}", "line 1: no \"entities\": not a summary.json written by nestsim run"},
+      {"{\"entities\": {}} x", "line 1: text after the end of the document"},
+      {"{\"entities\": {\"a\": {\"layer\": 0}}}",
+       "line 1: an entity without \"kind\" or \"layer\""},
+      {"{\"entities\": {\"a\": {\"kind\": \"vm\", \"x\": 1}}}",
+       "line 1: expected \"kind\" and \"layer\" first"},
+      {"{\"entities\": {\"a\": {\"kind\": \"vm\", \"layer\": 1},\n\"a\": {}}}",
+       "line 2: an entity listed twice"},
+      {"{\"entities\": {\"a\": {\"kind\": \"vm\", \"layer\": 1, \"x\": nan}}}",
+       "line 1: expected a number"},
+      {"{\"entities\": {\"a\": {\"kind\": \"vm\", \"layer\": 1, \"x\": \"a\nb\"}}}",
+       "line 1: a control character inside a string"},
+      {"{\"entities\": {\"a\": {\"kind\": \"vm\", \"layer\": 1, \"x\": \"\\q\"}}}",
+       "line 1: an unknown escape inside a string"},
+      {"{\"scenario\": \"abc", "line 1: a string without its end"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(out_summary) s = out_summary_parse(cases[i].json, &error);
+    g_assert_null(s);
+    g_assert_error(error, OUT_ERROR, OUT_ERROR_PARSE);
+    g_assert_cmpstr(error->message, ==, cases[i].message);
+  }
+  /* 100 nested arrays under an unknown key: refused, not a stack overflow. */
+  g_autoptr(GString) deep = g_string_new("{\"x\": ");
+  for (int i = 0; i < 100; i++) g_string_append_c(deep, '[');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(out_summary) s = out_summary_parse(deep->str, &error);
+  g_assert_null(s);
+  g_assert_cmpstr(error->message, ==, "line 1: nested too deeply");
+}
+
+/* out_summary_read reads what out_write_dir wrote; a folder without a summary names the file. */
+static void test_read_dir(void) {
+  g_autofree char *dir = tu_scratch("nestsim-out-XXXXXX");
+  g_autoptr(met_table) t = small_lab();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(out_summary) none = out_summary_read(dir, &error);
+  g_assert_null(none);
+  g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull(strstr(error->message, "summary.json"));
+  g_clear_error(&error);
+  g_assert_true(out_write_dir(dir, &lab_info, t, NULL, &error));
+  g_autoptr(out_summary) s = out_summary_read(dir, &error);
+  g_assert_no_error(error);
+  g_autofree char *again = out_summary_json(out_summary_info(s), out_summary_table(s));
+  g_autofree char *json = read_file(dir, "summary.json");
+  g_assert_cmpstr(again, ==, json);
+  tu_rm_rf(dir);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/out/json/document", test_json_document);
@@ -643,5 +856,11 @@ int main(int argc, char **argv) {
                   test_csv_rows_merge_per_entity_and_instant);
   g_test_add_func("/out/print/csv", test_print_csv);
   g_test_add_func("/out/print/json", test_print_json);
+  g_test_add_func("/out/json/scenario-text-and-set", test_json_scenario_text_and_set);
+  g_test_add_func("/out/read/round-trip-every-field", test_read_round_trip);
+  g_test_add_func("/out/read/escapes", test_read_escapes);
+  g_test_add_func("/out/read/skips-unknown-keys", test_read_skips_unknown);
+  g_test_add_func("/out/read/errors-name-the-line", test_read_errors);
+  g_test_add_func("/out/read/dir", test_read_dir);
   return g_test_run();
 }
