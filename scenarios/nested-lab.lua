@@ -11,6 +11,8 @@ local l2_per_host  = param("l2_per_host", 4)    -- L2 VMs on each nested host
 local l2_util      = param("l2_util", 0.6)      -- busy fraction of each L2 vCPU
 local l2_active    = param("l2_active", 0.5)    -- share of each L2 VM's memory it keeps busy
 local cores        = param("cores", 8)          -- physical cores (2 threads each)
+local memory       = param("memory", "128GB")   -- the physical box's memory (nestsim fit
+                                                  -- --vary memory: the smallest box that fits)
 local with_traffic = param("traffic", true)   -- false: CPU only (the CPU benchmark)
 local l2_rate      = param("l2_rate", "50Mbps") -- stream between L2 VMs on different nested hosts
 local l2_cpu_mmu   = param("l2_cpu_mmu", "automatic") -- issue 7: the L2 VMs' CPU/MMU mode
@@ -33,7 +35,7 @@ for i = 0, nested_hosts do pnics[#pnics + 1] = nic { name = "vmnic" .. i, speed 
 local esx = host {
   name = "esx01",
   cpu = { sockets = 1, cores = cores, threads = 2, ghz = 2.6 },
-  memory = "128GB",
+  memory = memory,
   hypervisor = esxi { version = "5.5" },
   nics = pnics,
   datastores = {

@@ -305,8 +305,6 @@ static void get_axes(loader *ld, lua_State *L, swp_sweep *s) {
   }
 }
 
-static gboolean check_metric(const char *m, GError **error);
-
 static void get_sweep(loader *ld, lua_State *L, swp_sweep *s, const char *dir) {
   int t = lua_gettop(L);
   lua_pushnil(L);
@@ -390,7 +388,7 @@ static void get_sweep(loader *ld, lua_State *L, swp_sweep *s, const char *dir) {
       g_autofree char *key = g_strdup_printf("metrics[%lld]", (long long)i);
       if (lua_type(L, -1) != LUA_TSTRING) {
         invalid(ld, L, key, "expected a metric such as \"mean(kind:vm&layer:2:effective_pct)\"", -1);
-      } else if (!check_metric(lua_tostring(L, -1), &err)) {
+      } else if (!swp_metric_check(lua_tostring(L, -1), &err)) {
         g_autofree char *got = describe(L, -1);
         errorf(ld, "%s: sweep: invalid '%s': %s, got %s", ld->where, key, err->message, got);
       } else {
@@ -713,9 +711,7 @@ static char *jvalue(jreader *r) {
   return g_strndup(start, (gsize)(r->p - start));
 }
 
-/* The entities of a summary.json: path -> (key -> value text), in a table (transfer full),
- * and their paths, sorted (for messages: the table has no order). */
-static GHashTable *summary_entities(const char *json, GPtrArray *order, GError **error) {
+GHashTable *swp_summary_entities(const char *json, GPtrArray *order, GError **error) {
   GHashTable *ents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify)g_hash_table_unref);
   jreader r = {.p = json};
@@ -818,7 +814,7 @@ static gboolean parse_metric(const char *text, metric *m, GError **error) {
   return TRUE;
 }
 
-static gboolean check_metric(const char *text, GError **error) {
+gboolean swp_metric_check(const char *text, GError **error) {
   metric m;
   if (!parse_metric(text, &m, error)) return FALSE;
   metric_clear(&m);
@@ -844,7 +840,7 @@ gboolean swp_metric_value(const char *text, const char *json, double *out, GErro
   metric m;
   if (!parse_metric(text, &m, error)) return FALSE;
   g_autoptr(GPtrArray) order = g_ptr_array_new();
-  g_autoptr(GHashTable) ents = summary_entities(json, order, error);
+  g_autoptr(GHashTable) ents = swp_summary_entities(json, order, error);
   gboolean ok = ents != NULL;
   g_autoptr(GArray) vals = g_array_new(FALSE, FALSE, sizeof(double));
   g_autoptr(GString) matched = g_string_new(NULL);

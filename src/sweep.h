@@ -61,6 +61,16 @@ guint swp_n_runs(const swp_sweep *s);
 gboolean swp_metric_value(const char *metric, const char *summary_json, double *out /* OUT */,
                           GError **error);
 
+/* Whether `metric` is well formed (the syntax above), without a summary to read it from: for
+ * commands that check their metrics before running anything. FALSE with a message. */
+gboolean swp_metric_check(const char *metric, GError **error);
+
+/* The entities of a summary.json's text: path -> (key -> value text, strings unquoted), in a
+ * table (transfer full), and in `order` their paths, sorted (pointers into the table's keys:
+ * the table has no order). NULL with a message when the text is not a summary.json. */
+GHashTable *swp_summary_entities(const char *summary_json, GPtrArray *order /* OUT */,
+                                 GError **error);
+
 /* sweep.csv's text from the runs in DIR/points/ (transfer full): one row per point in the
  * points' order, its axis values, n, then <metric>_mean, _sd and _ci95 for every metric.
  * FALSE when a run is missing or lacks a metric. */
