@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "src/out.h"
 #include "src/plot.h"
 #include "src/scn.h"
 #include "src/units.h"
@@ -594,157 +595,37 @@ static gboolean run_done(const char *dir, const char *id) {
 
 /* ---- summary.json and metrics --------------------------------------------------------------- */
 
-/* A small reader for the JSON out.c writes: objects, strings, numbers, true/false/null and
- * arrays. Each entity becomes a table key -> value text (strings unquoted). */
-typedef struct jreader {
-  const char *p;
-  bool bad;
-} jreader;
+/* summary.json through out.c's reader (the one that round-trips every summary out.c writes),
+ * as one table per entity of key -> value text: numbers as the shortest text that reads back
+ * as the same double, null as "null", strings as they are. */
+typedef struct to_text {
+  GHashTable *e;
+} to_text;
 
-static void jws(jreader *r) {
-  while (*r->p == ' ' || *r->p == '\n' || *r->p == '\t' || *r->p == '\r') r->p++;
-}
-
-static char *jstring(jreader *r) {
-  jws(r);
-  if (*r->p != '"') {
-    r->bad = true;
-    return NULL;
-  }
-  GString *g = g_string_new(NULL);
-  for (r->p++; *r->p && *r->p != '"'; r->p++) {
-    if (*r->p != '\\') {
-      g_string_append_c(g, *r->p);
-      continue;
-    }
-    r->p++;
-    switch (*r->p) {
-    case 'n': g_string_append_c(g, '\n'); break;
-    case 't': g_string_append_c(g, '\t'); break;
-    case 'r': g_string_append_c(g, '\r'); break;
-    case 'b': g_string_append_c(g, '\b'); break;
-    case 'f': g_string_append_c(g, '\f'); break;
-    case 'u': {
-      char hex[5] = {0};
-      for (int i = 0; i < 4 && r->p[1]; i++) hex[i] = *++r->p;
-      g_string_append_unichar(g, (gunichar)strtoul(hex, NULL, 16));
-      break;
-    }
-    case '\0':
-      r->bad = true;
-      g_string_free(g, TRUE);
-      return NULL;
-    default: g_string_append_c(g, *r->p);
-    }
-  }
-  if (*r->p != '"') r->bad = true;
-  else r->p++;
-  return g_string_free(g, FALSE);
-}
-
-/* Reads any value: returns its text for a scalar (transfer full), NULL for an object or an
- * array, which are skipped. */
-static char *jvalue(jreader *r);
-
-/* Reads an object: its scalar members into `into` (key -> text) when given; with `entities`,
- * every member that is an object becomes a table of its own there. */
-static void jobject(jreader *r, GHashTable *into, GHashTable *entities) {
-  r->p++; /* '{' */
-  jws(r);
-  if (*r->p == '}') {
-    r->p++;
-    return;
-  }
-  while (!r->bad) {
-    char *key = jstring(r);
-    jws(r);
-    if (r->bad || *r->p != ':') {
-      g_free(key);
-      r->bad = true;
-      return;
-    }
-    r->p++;
-    jws(r);
-    if (entities && *r->p == '{') {
-      GHashTable *e = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-      g_hash_table_insert(entities, key, e);
-      jobject(r, e, NULL);
-    } else {
-      char *v = jvalue(r);
-      if (into && v) g_hash_table_insert(into, key, v);
-      else {
-        g_free(key);
-        g_free(v);
-      }
-    }
-    jws(r);
-    if (*r->p == ',') r->p++;
-    else if (*r->p == '}') {
-      r->p++;
-      return;
-    } else r->bad = true;
-  }
-}
-
-static char *jvalue(jreader *r) {
-  jws(r);
-  if (*r->p == '"') return jstring(r);
-  if (*r->p == '{') {
-    jobject(r, NULL, NULL);
-    return NULL;
-  }
-  if (*r->p == '[') {
-    r->p++;
-    jws(r);
-    while (!r->bad && *r->p != ']') {
-      g_free(jvalue(r));
-      jws(r);
-      if (*r->p == ',') r->p++;
-      else if (*r->p != ']') r->bad = true;
-    }
-    if (*r->p == ']') r->p++;
-    return NULL;
-  }
-  const char *start = r->p;
-  while (*r->p && !strchr(",}] \n\t\r", *r->p)) r->p++;
-  if (r->p == start) r->bad = true;
-  return g_strndup(start, (gsize)(r->p - start));
+static void value_to_text(const char *key, double num, const char *str, void *user) {
+  to_text *tt = user;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  const char *v = str ? str : isnan(num) ? "null" : g_ascii_dtostr(buf, sizeof buf, num);
+  g_hash_table_insert(tt->e, g_strdup(key), g_strdup(v));
 }
 
 GHashTable *swp_summary_entities(const char *json, GPtrArray *order, GError **error) {
+  g_autoptr(GError) perr = NULL;
+  g_autoptr(out_summary) sum = out_summary_parse(json, &perr);
+  if (!sum) {
+    g_set_error(error, SWP_ERROR, SWP_ERROR_RUN,
+                "not a summary.json written by nestsim run (%s)", perr->message);
+    return NULL;
+  }
+  const met_table *t = out_summary_table(sum);
   GHashTable *ents = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify)g_hash_table_unref);
-  jreader r = {.p = json};
-  bool found = false;
-  jws(&r);
-  if (*r.p != '{') r.bad = true;
-  else r.p++;
-  while (!r.bad) {
-    jws(&r);
-    if (*r.p == '}') break;
-    g_autofree char *key = jstring(&r);
-    jws(&r);
-    if (r.bad || *r.p != ':') {
-      r.bad = true;
-      break;
-    }
-    r.p++;
-    jws(&r);
-    if (!strcmp(key, "entities") && *r.p == '{') {
-      found = true;
-      jobject(&r, NULL, ents);
-    } else {
-      g_free(jvalue(&r));
-    }
-    jws(&r);
-    if (*r.p == ',') r.p++;
-    else if (*r.p != '}') r.bad = true;
-  }
-  if (r.bad || !found) {
-    g_hash_table_unref(ents);
-    g_set_error(error, SWP_ERROR, SWP_ERROR_RUN,
-                "not a summary.json written by nestsim run (no readable \"entities\")");
-    return NULL;
+  for (met_id i = 0; i < met_n_entities(t); i++) {
+    to_text tt = {g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)};
+    g_hash_table_insert(tt.e, g_strdup("kind"), g_strdup(met_entity_kind(t, i)));
+    g_hash_table_insert(tt.e, g_strdup("layer"), g_strdup_printf("%d", met_entity_layer(t, i)));
+    met_foreach_value(t, i, value_to_text, &tt);
+    g_hash_table_insert(ents, g_strdup(met_entity_path(t, i)), tt.e);
   }
   GList *keys = g_list_sort(g_hash_table_get_keys(ents), (GCompareFunc)strcmp);
   for (GList *l = keys; l; l = l->next) g_ptr_array_add(order, l->data);

@@ -272,6 +272,53 @@ static void test_determinism(void) {
   tu_rm_rf(cwd);
 }
 
+/* The README's walkthrough, as a newcomer would follow it: its scenario text is cut out of
+ * README.md and put through check (the shared promiscuous port group floods: tight, exit 0;
+ * without expose_hw_virt its 64-bit L2 VMs cannot power on: does not fit, exit 3), run,
+ * report and explain, so the README cannot drift from what the program accepts and says. */
+static void test_readme_walkthrough(void) {
+  g_autofree char *cwd = tu_scratch("nestsim-cli-XXXXXX");
+  g_autofree char *readme_path = src_path("README.md");
+  g_autofree char *readme = read_file(readme_path);
+  const char *open = "<!-- walkthrough: lab.lua -->\n```lua\n";
+  const char *from = strstr(readme, open);
+  g_assert_nonnull(from);
+  from += strlen(open);
+  const char *to = strstr(from, "```\n<!-- /walkthrough -->");
+  g_assert_nonnull(to);
+  g_autofree char *lab = g_strndup(from, (gsize)(to - from));
+  g_autofree char *lab_path = g_build_filename(cwd, "lab.lua", NULL);
+  g_assert_true(g_file_set_contents(lab_path, lab, -1, NULL));
+  g_autoptr(GString) novhv = g_string_new(lab);
+  g_assert_cmpuint(g_string_replace(novhv, " expose_hw_virt = true,", "", 0), ==, 1);
+  g_autofree char *novhv_path = g_build_filename(cwd, "lab-novhv.lua", NULL);
+  g_assert_true(g_file_set_contents(novhv_path, novhv->str, -1, NULL));
+
+  cli_result r = cli(cwd, "check", "lab.lua", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_assert_true(g_regex_match_simple("^esx01 +L0 +network +tight +port group 'nested-trunk' "
+                                     "floods", r.out, G_REGEX_MULTILINE, 0));
+  g_assert_nonnull(strstr(r.out, "verdict: tight"));
+  cli_result_clear(&r);
+  r = cli(cwd, "check", "lab-novhv.lua", NULL);
+  g_assert_cmpint(r.status, ==, 3);
+  g_assert_nonnull(strstr(r.out, "set expose_hw_virt = true on vm 'vESX1'"));
+  cli_result_clear(&r);
+  r = cli(cwd, "run", "lab.lua", "--duration", "20s", "--quiet", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  cli_result_clear(&r);
+  r = cli(cwd, "report", "results/my-lab/1", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_autofree char *html = g_build_filename(cwd, "results", "my-lab", "1", "report.html", NULL);
+  g_assert_true(g_file_test(html, G_FILE_TEST_IS_REGULAR));
+  cli_result_clear(&r);
+  r = cli(cwd, "explain", "lab.lua", "vESX2/web1", "--duration", "20s", NULL);
+  g_assert_cmpint(r.status, ==, 0);
+  g_assert_nonnull(strstr(r.out, "In one line: web1 gets"));
+  cli_result_clear(&r);
+  tu_rm_rf(cwd);
+}
+
 /* A --trace that names no VM or vCPU is a typing mistake: exit 2, the path in the message,
  * nothing written (not an empty trace.csv). */
 static void test_trace_matches_nothing(void) {
@@ -329,6 +376,8 @@ int main(int argc, char **argv) {
   g_test_add_func("/cli/check/exit-0-fits-3-does-not-2-bad-input", test_check_exit_status);
   g_test_add_func("/cli/run/same-seed-byte-identical-other-seed-differs", test_determinism);
   g_test_add_func("/cli/run/results-folder-errors-and-layout", test_results_folder);
+  g_test_add_func("/cli/readme/walkthrough-lab-checks-runs-reports-and-explains",
+                  test_readme_walkthrough);
   g_test_add_func("/cli/run/trace-that-matches-nothing-exit-2-nothing-written",
                   test_trace_matches_nothing);
   return g_test_run();

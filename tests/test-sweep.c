@@ -196,7 +196,8 @@ static void test_aggregate_by_hand(void) {
     g_autofree char *p = g_build_filename(dir, "points", ids[i], NULL);
     g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
     g_autofree char *json = g_strdup_printf("{\n  \"entities\": {\n    \"h\": {\n      "
-                                            "\"kind\": \"host\",\n      \"m\": %d\n    }\n  }\n}\n",
+                                            "\"kind\": \"host\",\n      \"layer\": 0,\n      \"m\": %d\n"
+                                            "    }\n  }\n}\n",
                                             m[i]);
     g_free(write_in(p, "summary.json", json));
   }
