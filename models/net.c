@@ -266,6 +266,30 @@ void net_spec_free(net_spec *s) {
 
 /* ---- The model's structures ------------------------------------------------------------------ */
 
+/* A table keyed by MAC: the MACs a switch knows (its vNICs' effective MACs) or has learned (a
+ * distributed switch's per-port tables, the physical switch's). Open addressing with linear
+ * probing in a power-of-two array at most half full, and deletion by moving the entries after
+ * the hole back (no tombstones): a lookup hashes with one multiplication and reads one or two
+ * slots of 32 bytes, where a GHashTable of uint64* keys calls its hash and equality functions
+ * through pointers and chases the key's pointer — a frame makes about five lookups, which were
+ * 17% of a run of the seed lab. Entries live in the array, so learning a MAC allocates only
+ * when the table doubles. */
+#define MAC_EMPTY UINT64_MAX /* no 48-bit MAC has the upper bits set */
+
+typedef struct mac_slot {
+  uint64_t mac;         /* MAC_EMPTY: a free slot */
+  void *port;           /* nport* (virtual switches) or pport* (the physical switch) */
+  uint32_t *count;      /* learned: the port's count of learned MACs */
+  sim_time seen;        /* learned: when the MAC was last seen on that port */
+} mac_slot;
+
+typedef struct mac_table {
+  mac_slot *slots;
+  uint32_t mask;        /* slots - 1 */
+  uint32_t len;
+  int shift;            /* 64 - log2(slots) */
+} mac_table;
+
 typedef struct nframe nframe;
 typedef struct nvm nvm;
 typedef struct nvnic nvnic;
@@ -305,6 +329,8 @@ typedef struct nlink {
   link_dest dest_kind;
   void *dest;
   nent *sender;              /* counts tx and queue-full drops (the NIC, external or pswitch) */
+  uint32_t last_bytes;       /* tx_ns's last question (0: none yet) and answer */
+  sim_time last_ns;
   uint64_t served, dropped;
   sim_time wait_ns, busy_ns;
 } nlink;
@@ -361,6 +387,16 @@ struct nport {
   uint32_t uplink;      /* PORT_VNIC: index of the uplink it is teamed to */
   uint32_t n_learned;
   uint64_t mark;        /* == its switch's mark_gen: already a target of the current frame */
+  /* The last forwarding decision for a unicast frame that came in here, when it was a single
+   * copy out of one port, on a switch that does not learn. There the decision depends only on
+   * the port, the destination MAC and the VLAN (the switch's MACs, port groups and uplinks do
+   * not change during a run), so a frame with the same destination and VLAN — every frame of
+   * a stream after the first — takes it without the MAC lookup and the walk over the
+   * promiscuous ports. */
+  uint64_t fwd_dst;     /* MAC_EMPTY: no decision kept */
+  nport *fwd_to;
+  uint16_t fwd_vlan;
+  bool fwd_flood;
 };
 
 struct nswitch {
@@ -371,8 +407,8 @@ struct nswitch {
   GPtrArray *vports;    /* nport* PORT_VNIC, owned */
   GPtrArray *uplinks;   /* nport* PORT_NIC or PORT_VUPLINK, owned */
   GPtrArray *promisc;   /* the promiscuous ones among vports (every unicast frame visits them) */
-  GHashTable *macs;     /* uint64* effective MAC -> nport* */
-  GHashTable *learned;  /* uint64* -> nlearn* (learning switches) */
+  mac_table macs;       /* effective MAC -> nport* (port) */
+  mac_table learned;    /* learned MAC -> nport*, with its count and time (learning switches) */
   nport **tgt;          /* scratch: the ports of one forwarding decision */
   bool *tgt_flood;
   uint64_t mark_gen;    /* one per frame: 64 bits never wrap */
@@ -384,15 +420,6 @@ struct pport {
   int vlan;             /* -1: trunk (host NIC); else the external's access VLAN */
   uint32_t n_learned;
 };
-
-/* A learned MAC: in a distributed switch's tables (port = nport*) or the physical switch's
- * (port = pport*). */
-typedef struct nlearn {
-  uint64_t mac;
-  void *port;
-  uint32_t *count;
-  sim_time seen;
-} nlearn;
 
 typedef enum { ST_TX_DONE, ST_ARRIVE, ST_VNIC_RX } frame_stage;
 typedef enum { FK_DATA, FK_REQ, FK_RESP, FK_NOISE } frame_kind;
@@ -458,7 +485,7 @@ struct net_state {
 
   nent psw;             /* the physical switch */
   GPtrArray *pports;    /* pport*, owned */
-  GHashTable *psw_learned;
+  mac_table psw_learned;
 
   GPtrArray *slabs;     /* nframe[NET_SLAB] arrays */
   nframe *free_frames;
@@ -470,6 +497,19 @@ struct net_state {
   met_id col_pkttx, col_mbtx, col_pktrx, col_mbrx, col_drop, col_flood, col_cpu, col_discard;
   double *row;
 };
+
+/* Seconds to nanoseconds, rounded to the nearest, halves away from zero: llround(s * 1e9)
+ * without the call into libm, which took 2.5% of a run (a frame converts its gap and two link
+ * times). The cast truncates towards zero, and x - trunc(x) is exact in binary floating point,
+ * so comparing it with 0.5 rounds exactly as llround does, for every |x| < 2^63. */
+static inline sim_time secs(double s) {
+  double x = s * 1e9;
+  sim_time t = (sim_time)x;
+  double frac = x - (double)t;
+  if (frac >= 0.5) t++;
+  else if (frac <= -0.5) t--;
+  return t;
+}
 
 /* ---- Frames ---------------------------------------------------------------------------------- */
 
@@ -555,57 +595,128 @@ static void charge(nvnic *v) {
   v->vm->window_ns += v->cost;
 }
 
-/* ---- Learning tables ------------------------------------------------------------------------- */
+/* ---- MAC and learning tables ---------------------------------------------------------------- */
+
+static void mt_init(mac_table *t, uint32_t min_len) {
+  uint32_t cap = 16;
+  int bits = 4;
+  while (cap < 2 * min_len) {
+    cap *= 2;
+    bits++;
+  }
+  t->slots = g_new(mac_slot, cap);
+  for (uint32_t i = 0; i < cap; i++) t->slots[i].mac = MAC_EMPTY;
+  t->mask = cap - 1;
+  t->len = 0;
+  t->shift = 64 - bits;
+}
+
+static void mt_clear(mac_table *t) { g_free(t->slots); }
+
+/* Fibonacci hashing: the top bits of mac times 2^64 / golden ratio. */
+static inline uint32_t mt_home(const mac_table *t, uint64_t mac) {
+  return (uint32_t)((mac * UINT64_C(0x9e3779b97f4a7c15)) >> t->shift);
+}
+
+static inline mac_slot *mt_find(const mac_table *t, uint64_t mac) {
+  for (uint32_t i = mt_home(t, mac);; i = (i + 1) & t->mask) {
+    mac_slot *e = &t->slots[i];
+    if (e->mac == mac) return e;
+    if (e->mac == MAC_EMPTY) return NULL;
+  }
+}
+
+static mac_slot *mt_insert(mac_table *t, uint64_t mac);
+
+/* Doubles the array and reinserts every entry (their slot pointers change). */
+static void mt_grow(mac_table *t) {
+  mac_slot *old = t->slots;
+  uint32_t n = t->mask + 1;
+  t->slots = g_new(mac_slot, 2 * n);
+  for (uint32_t i = 0; i < 2 * n; i++) t->slots[i].mac = MAC_EMPTY;
+  t->mask = 2 * n - 1;
+  t->shift--;
+  t->len = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (old[i].mac != MAC_EMPTY) *mt_insert(t, old[i].mac) = old[i];
+  g_free(old);
+}
+
+/* A new entry for mac, which must not be in the table; its other fields are for the caller to
+ * set. Slot pointers into the table are invalid afterwards (it may have grown). */
+static mac_slot *mt_insert(mac_table *t, uint64_t mac) {
+  g_assert(mac != MAC_EMPTY);
+  if (2 * (t->len + 1) > t->mask + 1) mt_grow(t);
+  uint32_t i = mt_home(t, mac);
+  while (t->slots[i].mac != MAC_EMPTY) i = (i + 1) & t->mask;
+  t->len++;
+  t->slots[i].mac = mac;
+  return &t->slots[i];
+}
+
+/* Removes entry e. The entries after it in its run move back into the hole when that brings
+ * them no further from their home slot, so that every entry stays reachable from its home
+ * without tombstones. Only slots at or after e (cyclically) change. */
+static void mt_remove(mac_table *t, mac_slot *e) {
+  uint32_t hole = (uint32_t)(e - t->slots);
+  for (uint32_t j = (hole + 1) & t->mask; t->slots[j].mac != MAC_EMPTY; j = (j + 1) & t->mask) {
+    uint32_t home = mt_home(t, t->slots[j].mac);
+    /* j's entry may fill the hole unless its home lies cyclically in (hole, j]. */
+    if (((j - home) & t->mask) >= ((j - hole) & t->mask)) {
+      t->slots[hole] = t->slots[j];
+      hole = j;
+    }
+  }
+  t->slots[hole].mac = MAC_EMPTY;
+  t->len--;
+}
 
 /* The live entry for mac, or NULL; an entry idle for longer than `aging` is removed on the way. */
-static nlearn *lt_get(GHashTable *h, uint64_t mac, sim_time now, sim_time aging) {
-  nlearn *l = g_hash_table_lookup(h, &mac);
+static mac_slot *lt_get(mac_table *t, uint64_t mac, sim_time now, sim_time aging) {
+  mac_slot *l = mt_find(t, mac);
   if (l && now - l->seen > aging) {
     (*l->count)--;
-    g_hash_table_remove(h, &mac);
+    mt_remove(t, l);
     return NULL;
   }
   return l;
 }
 
-typedef struct purge_ctx {
-  void *port;
-  sim_time now, aging;
-} purge_ctx;
-
-static gboolean purge_aged(gpointer key, gpointer value, gpointer user) {
-  (void)key;
-  nlearn *l = value;
-  purge_ctx *c = user;
-  if (l->port == c->port && c->now - l->seen > c->aging) {
-    (*l->count)--;
-    return TRUE;
+/* Removes the entries of `port` idle for longer than `aging`. A removal can move a later entry
+ * into the slot just examined, so the scan looks at that slot again; an entry that wraps round
+ * to the end of the array is looked at twice, which decides the same both times. */
+static void lt_purge(mac_table *t, void *port, sim_time now, sim_time aging) {
+  for (uint32_t i = 0; i <= t->mask;) {
+    mac_slot *l = &t->slots[i];
+    if (l->mac != MAC_EMPTY && l->port == port && now - l->seen > aging) {
+      (*l->count)--;
+      mt_remove(t, l);
+    } else {
+      i++;
+    }
   }
-  return FALSE;
 }
 
 /* Learns that mac is behind port. FALSE when the port's table is full (limit > 0). */
-static bool lt_learn(GHashTable *h, uint64_t mac, void *port, uint32_t *count, uint32_t limit,
+static bool lt_learn(mac_table *t, uint64_t mac, void *port, uint32_t *count, uint32_t limit,
                      sim_time now, sim_time aging) {
-  nlearn *l = lt_get(h, mac, now, aging);
+  mac_slot *l = lt_get(t, mac, now, aging);
   if (l && l->port == port) {
     l->seen = now;
     return true;
   }
   if (limit && *count >= limit) {
     /* Aged entries of this port still count until looked up; clear them before refusing. The
-     * scan is O(table) but happens only at the limit. */
-    purge_ctx c = {port, now, aging};
-    g_hash_table_foreach_remove(h, purge_aged, &c);
+     * scan is O(table) but happens only at the limit. It may move entries, so mac's (which
+     * belongs to another port and stays) is looked up again. */
+    lt_purge(t, port, now, aging);
     if (*count >= limit) return false;
+    l = mt_find(t, mac);
   }
-  if (l) { /* the MAC moved to another port */
+  if (l) /* the MAC moved to another port */
     (*l->count)--;
-  } else {
-    l = g_new(nlearn, 1);
-    l->mac = mac;
-    g_hash_table_insert(h, &l->mac, l);
-  }
+  else
+    l = mt_insert(t, mac);
   l->port = port;
   l->count = count;
   l->seen = now;
@@ -619,10 +730,15 @@ static void psw_input(net_state *n, pport *in, nframe *f);
 static void nic_rx(net_state *n, nnic *nic, nframe *f);
 static void ext_rx(net_state *n, next *x, nframe *f);
 
-static sim_time tx_ns(const net_state *n, const nlink *l, uint32_t bytes) {
+/* The time a frame of `bytes` takes on l. Most frames of a link have the size of the one
+ * before (a stream's), so the last answer is kept. */
+static sim_time tx_ns(const net_state *n, nlink *l, uint32_t bytes) {
+  if (bytes == l->last_bytes) return l->last_ns;
   double s = (double)(bytes + n->p.wire_overhead_bytes) * 8.0 / l->bps;
-  sim_time t = (sim_time)llround(s * 1e9);
-  return t > 0 ? t : 1;
+  sim_time t = secs(s);
+  l->last_bytes = bytes;
+  l->last_ns = t > 0 ? t : 1;
+  return l->last_ns;
 }
 
 static void link_start(net_state *n, nlink *l) {
@@ -852,13 +968,23 @@ static void sw_input(net_state *n, nswitch *sw, nport *in, nframe *f) {
       frame_drop(n, f, &sw->e, in_ent, sw->owner, NET_DROP_FORGED);
       return;
     }
-    if (in->learn && !mac_is_group(f->src) && !g_hash_table_contains(sw->macs, &f->src) &&
-        !lt_learn(sw->learned, f->src, in, &in->n_learned, n->p.learn_limit, now,
+    if (in->learn && !mac_is_group(f->src) && !mt_find(&sw->macs, f->src) &&
+        !lt_learn(&sw->learned, f->src, in, &in->n_learned, n->p.learn_limit, now,
                   n->learn_aging_ns) &&
         n->p.learn_limit_drop) {
       frame_drop(n, f, &sw->e, in_ent, sw->owner, NET_DROP_LEARN_LIMIT);
       return;
     }
+  }
+
+  if (!sw->learning && f->dst == in->fwd_dst && f->vlan == in->fwd_vlan) {
+    f->flood = in->fwd_flood;
+    if (f->flood) {
+      sw->e.c.flooded++;
+      n->tot.flooded++;
+    }
+    port_out(n, sw, in->fwd_to, f);
+    return;
   }
 
   uint32_t nt = 0;
@@ -877,9 +1003,10 @@ static void sw_input(net_state *n, nswitch *sw, nport *in, nframe *f) {
       return;
     }
   } else {
-    nport *q = g_hash_table_lookup(sw->macs, &f->dst);
+    const mac_slot *known = mt_find(&sw->macs, f->dst);
+    nport *q = known ? known->port : NULL;
     if (!q && sw->learning) {
-      nlearn *l = lt_get(sw->learned, f->dst, now, n->learn_aging_ns);
+      const mac_slot *l = lt_get(&sw->learned, f->dst, now, n->learn_aging_ns);
       if (l) q = l->port;
     }
     if (q && !port_admits(q, f->vlan)) q = NULL;
@@ -905,6 +1032,12 @@ static void sw_input(net_state *n, nswitch *sw, nport *in, nframe *f) {
       frame_drop(n, f, &sw->e, NULL, sw->owner, NET_DROP_UNKNOWN_DST);
       return;
     }
+  }
+  if (nt == 1 && !sw->learning && !mac_is_group(f->dst)) {
+    in->fwd_dst = f->dst;
+    in->fwd_vlan = f->vlan;
+    in->fwd_to = sw->tgt[0];
+    in->fwd_flood = sw->tgt_flood[0];
   }
   /* Copies first, the original last: every copy is made from the frame as it arrived. */
   for (uint32_t i = 0; i < nt; i++) {
@@ -938,10 +1071,10 @@ static void psw_input(net_state *n, pport *in, nframe *f) {
   sim_time now = sim_now(n->eng);
   ctr_rx(&n->psw, f);
   if (!mac_is_group(f->src))
-    lt_learn(n->psw_learned, f->src, in, &in->n_learned, 0, now, n->psw_aging_ns);
+    lt_learn(&n->psw_learned, f->src, in, &in->n_learned, 0, now, n->psw_aging_ns);
   pport *q = NULL;
   if (!mac_is_group(f->dst)) {
-    nlearn *l = lt_get(n->psw_learned, f->dst, now, n->psw_aging_ns);
+    const mac_slot *l = lt_get(&n->psw_learned, f->dst, now, n->psw_aging_ns);
     if (l) q = l->port;
   }
   if (q == in) {
@@ -974,7 +1107,6 @@ static void psw_input(net_state *n, pport *in, nframe *f) {
 
 /* ---- Traffic sources ------------------------------------------------------------------------- */
 
-static sim_time secs(double s) { return (sim_time)llround(s * 1e9); }
 
 static double src_gap(nsrc *s) {
   return s->fl->t->pattern == NET_PATTERN_POISSON ? gsl_ran_exponential(s->rng, s->gap_s)
@@ -1069,8 +1201,8 @@ static nswitch *switch_new(net_state *n, char *path, const char *kind, int layer
   sw->vports = g_ptr_array_new_with_free_func(g_free);
   sw->uplinks = g_ptr_array_new_with_free_func(g_free);
   sw->promisc = g_ptr_array_new();
-  sw->macs = g_hash_table_new(g_int64_hash, g_int64_equal);
-  sw->learned = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+  mt_init(&sw->macs, 0);
+  mt_init(&sw->learned, 0);
   g_ptr_array_add(n->switches, sw);
   return sw;
 }
@@ -1117,6 +1249,7 @@ static gboolean add_uplinks(net_state *n, nswitch *sw, GPtrArray *names, const t
   for (guint i = 0; names && i < names->len; i++) {
     const char *name = g_ptr_array_index(names, i);
     nport *p = g_new0(nport, 1);
+    p->fwd_dst = MAC_EMPTY;
     p->sw = sw;
     p->vlan = NET_VLAN_TRUNK;
     if (h) {
@@ -1270,6 +1403,7 @@ static gboolean build_ports(net_state *n, GHashTable *vs_map, GError **error) {
       return FALSE;
     }
     nport *p = g_new0(nport, 1);
+    p->fwd_dst = MAC_EMPTY;
     p->kind = PORT_VNIC;
     p->sw = sw;
     p->vnic = v;
@@ -1282,7 +1416,10 @@ static gboolean build_ports(net_state *n, GHashTable *vs_map, GError **error) {
     p->uplink = sw->uplinks->len ? sw->vports->len % sw->uplinks->len : 0;
     g_ptr_array_add(sw->vports, p);
     if (p->promisc) g_ptr_array_add(sw->promisc, p);
-    g_hash_table_insert(sw->macs, &v->mac_eff, p);
+    /* Two vNICs with one effective MAC (a guest that set another's): the later one wins. */
+    mac_slot *m = mt_find(&sw->macs, v->mac_eff);
+    if (!m) m = mt_insert(&sw->macs, v->mac_eff);
+    m->port = p;
     v->port = p;
   }
   for (guint i = 0; i < n->switches->len; i++) {
@@ -1446,8 +1583,8 @@ static void nswitch_free(gpointer p) {
   g_ptr_array_unref(sw->vports);
   g_ptr_array_unref(sw->uplinks);
   g_ptr_array_unref(sw->promisc);
-  g_hash_table_unref(sw->macs);
-  g_hash_table_unref(sw->learned);
+  mt_clear(&sw->macs);
+  mt_clear(&sw->learned);
   g_free(sw->tgt);
   g_free(sw->tgt_flood);
   g_free(sw);
@@ -1507,7 +1644,7 @@ net_state *net_new(mdl_run *run, const net_spec *spec, GError **error) {
   n->vm_of = g_hash_table_new(g_direct_hash, g_direct_equal);
   n->vnic_of = g_hash_table_new(g_direct_hash, g_direct_equal);
   n->pports = g_ptr_array_new_with_free_func(g_free);
-  n->psw_learned = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+  mt_init(&n->psw_learned, 0);
   n->slabs = g_ptr_array_new_with_free_func(g_free);
   n->drag_ent.type = &drag_type;
   sim_event_init(&n->drag_ev, &n->drag_ent, 0);
@@ -1602,7 +1739,7 @@ void net_free(net_state *n) {
   g_hash_table_unref(n->vm_of);
   g_hash_table_unref(n->vnic_of);
   g_ptr_array_unref(n->pports);
-  g_hash_table_unref(n->psw_learned);
+  mt_clear(&n->psw_learned);
   g_ptr_array_unref(n->slabs);
   g_free(n->row);
   net_spec_free(n->own_spec);

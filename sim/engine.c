@@ -1,7 +1,7 @@
 /* engine.c — the discrete-event engine: a clock, the pending-event queue of sim/pq.c and the
  * loop that delivers each event to its target's handler.
  *
- * The loop costs one peek, one pop and one indirect call per event; it allocates nothing, so
+ * The loop costs one pop and one indirect call per event; it allocates nothing, so
  * a run's event rate is the queue's rate plus whatever the handlers do. */
 #include "sim/engine.h"
 
@@ -52,8 +52,8 @@ uint64_t sim_run_until(sim_engine *eng, sim_time until) {
   uint64_t ran = 0;
   eng->stop = false;
   sim_key key;
-  while (!eng->stop && sim_pq_peek(eng->pq, &key) && key.time <= until) {
-    sim_event *ev = sim_pq_pop(eng->pq, NULL);
+  sim_event *ev;
+  while (!eng->stop && (ev = sim_pq_pop_until(eng->pq, until, &key))) {
     /* Time never runs backwards: sim_schedule refuses times before now, so the earliest
      * pending event cannot be in the past. */
     eng->now = key.time;

@@ -72,6 +72,9 @@ size_t sim_pq_memory(const sim_pq *pq);
 void sim_pq_push(sim_pq *pq, sim_event *ev, sim_time t);
 /* Removes and returns the earliest event, or NULL when empty. OUT: *key its key. */
 sim_event *sim_pq_pop(sim_pq *pq, sim_key *key);
+/* The same, but only when the earliest event's time is <= until; NULL otherwise (the engine's
+ * loop: one call per event instead of a peek and a pop). */
+sim_event *sim_pq_pop_until(sim_pq *pq, sim_time until, sim_key *key);
 /* The earliest event without removing it, or NULL. OUT: *key its key (may be NULL). */
 sim_event *sim_pq_peek(const sim_pq *pq, sim_key *key);
 /* Removes a pending event; the event becomes idle. O(log n). */

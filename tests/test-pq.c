@@ -686,6 +686,79 @@ static void test_model_random_ops_match_sorted_reference(void) {
   g_assert_cmpuint(st.max_pending, >=, 100);
 }
 
+static void test_model_random_few_pending_mostly_earliest(void) {
+  /* Weights push 2, pop 3, cancel 1, reschedule 2 (of 8) over 40 events, times up to 50 ns
+   * above now: few events pending (about a dozen), so a new one is often the earliest, the
+   * case sim/pq.c keeps in its front slot beside the heap, and often several in a row are, so
+   * each hands the one before to the heap. Ties are frequent (about 1 in 4). Every pop must
+   * still be the reference's earliest. */
+  const random_spec sp = {40, 100000, 99, "appprcar", 50, 1, false};
+  random_stats st = run_random_ops(&sp);
+  g_assert_cmpuint(st.max_pending, >=, 16);
+}
+
+/* Twenty events pushed latest first: each runs before all the others, so each goes to the
+ * front slot (sim/pq.c) and moves the one before it into the heap. Then cancels and
+ * reschedules that cross between the heap and the front slot: event 0 (t = 1000, in the heap)
+ * is cancelled; 15 (in the heap) moves to t = 5, before the front slot's 19 (t = 50), which
+ * must go to the heap; 15, now in the front slot, moves again to t = 2; 3 moves from the heap
+ * to t = 1, before 15; and 3 is cancelled from the front slot. The queue must then give 15
+ * (t = 2) and the rest by time: 19, 18, ..., 1 (t = 50, 100, ..., 950) without 15 and 3. */
+static void test_front_slot_cancel_and_move(void) {
+  sim_pq *pq = sim_pq_new(0);
+  enum { N = 20 };
+  sim_event ev[N];
+  for (uint32_t i = 0; i < N; i++) {
+    sim_event_init(&ev[i], NULL, i);
+    sim_pq_push(pq, &ev[i], 1000 - 50 * (sim_time)i); /* 1000, 950, ..., 50 */
+  }
+  g_assert_cmpuint(sim_pq_len(pq), ==, N);
+  sim_pq_remove(pq, &ev[0]);
+  sim_pq_update(pq, &ev[15], 5);
+  sim_pq_update(pq, &ev[15], 2);
+  sim_pq_update(pq, &ev[3], 1);
+  sim_key key;
+  g_assert_true(sim_pq_peek(pq, &key) == &ev[3]);
+  g_assert_cmpint(key.time, ==, 1);
+  sim_pq_remove(pq, &ev[3]);
+  g_assert_cmpuint(sim_pq_len(pq), ==, N - 2);
+  g_assert_false(sim_event_pending(&ev[0]));
+  g_assert_false(sim_event_pending(&ev[3]));
+  uint32_t want[N];
+  uint32_t k = 0;
+  want[k++] = 15;
+  for (uint32_t i = 19; i >= 1; i--)
+    if (i != 15 && i != 3) want[k++] = i;
+  g_assert_cmpuint(k, ==, N - 2);
+  for (uint32_t j = 0; j < k; j++) {
+    sim_event *e = sim_pq_pop(pq, &key);
+    g_assert_nonnull(e);
+    g_assert_cmpuint(e->tag, ==, want[j]);
+    g_assert_cmpint(key.time, ==, e->tag == 15 ? 2 : 1000 - 50 * (sim_time)e->tag);
+  }
+  g_assert_null(sim_pq_pop(pq, NULL));
+  sim_pq_free(pq);
+}
+
+/* sim_pq_pop_until gives the earliest event only when it is due by `until`. */
+static void test_pop_until_stops_at_the_limit(void) {
+  sim_pq *pq = sim_pq_new(0);
+  sim_event a, b;
+  sim_event_init(&a, NULL, 1);
+  sim_event_init(&b, NULL, 2);
+  sim_pq_push(pq, &a, 10);
+  sim_pq_push(pq, &b, 20);
+  sim_key k;
+  g_assert_null(sim_pq_pop_until(pq, 9, &k));
+  g_assert_true(sim_pq_pop_until(pq, 10, &k) == &a); /* due exactly at the limit: runs */
+  g_assert_cmpint(k.time, ==, 10);
+  g_assert_null(sim_pq_pop_until(pq, 19, &k));
+  g_assert_cmpuint(sim_pq_len(pq), ==, 1);
+  g_assert_true(sim_pq_pop_until(pq, SIM_TIME_NEVER, &k) == &b);
+  g_assert_null(sim_pq_pop_until(pq, SIM_TIME_NEVER, &k));
+  sim_pq_free(pq);
+}
+
 static void test_model_random_heavy_cancel_and_reschedule(void) {
   /* Weights push 2, pop 1, cancel 2, reschedule 3 (of 8), times spread over 10^6 ns above
    * now on a 1000-ns grid (so ties still happen: 1000 distinct times for ~1100 events). Per
@@ -707,6 +780,9 @@ int main(int argc, char **argv) {
   g_test_add_func("/pq/key/no-key-runs-before-itself", test_key_irreflexive);
   g_test_add_func("/pq/key/extreme-times-compare-without-overflow", test_key_extreme_times);
   g_test_add_func("/pq/order/pops-in-time-order", test_order_pops_in_time_order);
+  g_test_add_func("/pq/order/pop-until-stops-at-the-limit", test_pop_until_stops_at_the_limit);
+  g_test_add_func("/pq/front/cancel-and-move-keep-time-order", test_front_slot_cancel_and_move);
+  g_test_add_func("/pq/model/random-few-pending-mostly-earliest", test_model_random_few_pending_mostly_earliest);
   g_test_add_func("/pq/order/ties-run-in-insertion-order", test_order_ties_run_in_insertion_order);
   g_test_add_func("/pq/order/empty-queue-pops-null", test_order_empty_queue_pops_null);
   g_test_add_func("/pq/order/peek-does-not-remove", test_order_peek_does_not_remove);
