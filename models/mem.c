@@ -100,6 +100,11 @@
 #define MEM_THR_HARD 0.32
 #define MEM_THR_LOW 0.16
 #define MEM_THR_LPAGE6 4.0
+/* ESX estimates a VM's working set by monitoring its memory activity over successive periods
+ * of the VM's execution time, 60 s by default (Mem.SamplePeriod; vSphere 6.5 Resource
+ * Management Guide, "Memory Tax for Idle Virtual Machines"; 30 s in ESX Server 2/3). The
+ * default working-set touch rate follows from it (vm_configure). */
+#define MEM_SAMPLE_PERIOD_S 60.0
 /* The state log of a hypervisor keeps its first transitions. */
 #define MEM_LOG_MAX 64
 
@@ -234,10 +239,14 @@ struct mvm {
   /* This tick. */
   double exec_last, e_exec, e_prod;
   double touches_in;       /* nested: touches of its active pages by its VMs this tick */
+  double pend;             /* nested: its guests' working-set pages it has handed out that the
+                            * layer below has not backed yet (see hv_fill) */
   double cost;             /* expected stall (s) of one touch of its active pages */
   double q_s, q_z;         /* stall (s) per touch of its active pages, swap and zip parts */
   double drag;
   double pin_s, pin_z;     /* swap-ins and decompressions it needs this tick */
+  double pin_u;            /* touched pages no memory could be found for this tick */
+  double q_u;              /* such pages per touch of its working set, layers below included */
   double exec_tot, stall_tot; /* since the start or the last reset */
   /* Totals and this interval. */
   mem_vm_stats tot;
@@ -491,12 +500,23 @@ static gboolean vm_configure(mvm *v, const topo_vm *tv, const mem_cfg *w, GError
                   : w->footprint_frac >= 0 ? w->footprint_frac * v->M
                   : p ? p->footprint * v->M : v->M;
     double rate = w->rate_bps >= 0 ? w->rate_bps
-                  : p ? p->rate_mbps * MB_BYTES : 0;
+                  : p ? p->rate_mbps * MB_BYTES : -1;
     v->A = MIN(active, v->M);
     v->F = CLAMP(foot, v->A, v->M);
-    v->touch_pps = rate / PAGE_BYTES;
-    /* The guest touches its footprint for the first time at the same rate, in wall time. */
-    v->fill_pps = v->touch_pps > 0 ? v->touch_pps : INFINITY;
+    if (rate >= 0) {
+      v->touch_pps = rate / PAGE_BYTES;
+      /* The guest touches its footprint for the first time at the same rate, in wall time. */
+      v->fill_pps = v->touch_pps > 0 ? v->touch_pps : INFINITY;
+    } else {
+      /* A working set without a rate: ESX counts a page active when the VM touched it within
+       * the last sampling period of its execution (MEM_SAMPLE_PERIOD_S), so a working set the
+       * scenario calls active is touched at least once a period: the slowest rate the word
+       * allows, per second of execution. Without it such a working set was never touched, and
+       * its guest never stalled however much of it the layers below had swapped. The
+       * footprint is taken as touched already, as before. */
+      v->touch_pps = v->A / MEM_SAMPLE_PERIOD_S;
+      v->fill_pps = INFINITY;
+    }
     if (w->share >= 0) v->share = w->share;
     if (w->compress >= 0) v->zipf = w->compress;
   }
@@ -767,8 +787,17 @@ static void hv_fill(mhv *h, double dt) {
       const mvm *g = v->inner->vms[j];
       a += g->ra * (1.0 - vm_share_eff(g));
     }
-    v->A = MIN(a, vm_touched(v));
-    vm_set_active(v, v->A);
+    /* The layer below has backed vm_touched(v) of the F pages the nested hypervisor has
+     * handed out, in the order it handed them out, so its guests' pages are among them in
+     * proportion; the others (pend) wait for their first allocation here, which a host in
+     * the low state blocks. The target sees the whole working set: ESX's active-memory
+     * sampling at this layer sees every page the guests touch, backed or not. */
+    double touched = vm_touched(v);
+    gboolean all_backed = touched >= v->F || v->F <= 0;
+    double backed = all_backed ? MIN(a, touched) : a * touched / v->F;
+    v->A = a;
+    vm_set_active(v, backed);
+    v->pend = all_backed ? 0 : a - backed;
   }
 }
 
@@ -998,7 +1027,28 @@ static void tree_exec(mem_state *ms, const mhv *h0, double dt) {
   }
 }
 
-/* One evaluation at the datastores' current latencies. Top-down, the expected stall of one
+/* A nested hypervisor's guests and the layer below. The working set of a nested hypervisor VM
+ * is not its own workload's (it has none) but its guests': the guest-physical pages of the
+ * nested host that back its guests' resident working sets (hv_fill), and its touches are the
+ * guests' touches that land on them (touches_in, here). So a page the layer below compressed
+ * or swapped costs the guest that touches it a decompression or a swap-in at that layer's
+ * datastore, and a page it never backed (pend: a host out of memory blocks the allocation)
+ * blocks the guest until the next tick's reclamation frees memory; page-ins that find no free
+ * memory block the same way (tree_commit). The stall goes to the guest (the L2 VM) through
+ * cpu_set_drag, not to the nested host's vCPUs: the CPU model's drag is per VM, and an L2
+ * vCPU that executes occupies the L1 vCPU under it, so the drag keeps that L1 vCPU busy
+ * without progress, as the real fault does; a drag on the nested host would slow all its
+ * guests alike, those whose pages are all resident too. Taking its working set from its
+ * guests also gives the nested host the idle-memory tax its active pages deserve at the
+ * layer below (hv_targets), so that layer cannot take them without a continuing stream of
+ * page-ins. Cost: one more multiply-add per VM per evaluation (tree_solve evaluates up to
+ * 48 times per datastore per tick), no extra pass and no memory beyond three doubles per VM.
+ * Simplifications: a blocked guest's touches still count as demand for the tick (its
+ * productive time is not cut by the wait), which can only overstate the blocking, capped by
+ * the drag's 0.99; the nested ESXi's own memory is not part of its working set (the model has
+ * no touch rate for a vmkernel), so the layer below still reclaims it at no stall.
+ *
+ * One evaluation at the datastores' current latencies. Top-down, the expected stall of one
  * touch of each VM's working set: its own swapped and compressed share at its layer, plus,
  * for the share resident there, the stall of the pages under it at the layer below. Bottom-up,
  * each guest's touches (a vCPU stalled touches nothing: productive time = execution / (1 +
@@ -1009,8 +1059,8 @@ static void tree_evaluate(mem_state *ms, const mhv *h0) {
   for (guint i = h0->vm_first; i < h0->vm_end; i++) {
     mvm *v = &ms->vms[i];
     const mvm *parent = v->hv->self;
-    double a = vm_active(v), pc = parent ? parent->cost : 0;
-    v->cost = a > 0 ? (v->sa * vm_latency(v) + v->za * MEM_UNZIP_S + v->ra * pc) / a : 0;
+    double w = vm_active(v) + v->pend, pc = parent ? parent->cost : 0;
+    v->cost = w > 0 ? (v->sa * vm_latency(v) + v->za * MEM_UNZIP_S + v->ra * pc) / w : 0;
     v->touches_in = 0;
   }
   for (guint i = h0->vm_end; i-- > h0->vm_first;) {
@@ -1023,15 +1073,16 @@ static void tree_evaluate(mem_state *ms, const mhv *h0) {
       v->e_prod = v->e_exec / (1.0 + k);
       t = v->touch_pps * v->e_prod;
     }
-    double a = vm_active(v);
-    v->pin_s = v->pin_z = 0;
-    if (a > 0 && t > 0) {
+    double w = vm_active(v) + v->pend;
+    v->pin_s = v->pin_z = v->pin_u = 0;
+    if (w > 0 && t > 0) {
       /* Touches fall uniformly on the working set; a page touched again in the same tick is
-       * already back. */
-      double p = MIN(1.0, t / a);
+       * already back. A page not backed yet cannot be allocated before the next tick. */
+      double p = MIN(1.0, t / w);
       v->pin_s = v->sa * p;
       v->pin_z = v->za * p;
-      if (v->hv->self) v->hv->self->touches_in += t * v->ra / a;
+      v->pin_u = v->pend * p;
+      if (v->hv->self) v->hv->self->touches_in += t * v->ra / w;
     }
     if (v->home) v->home->trial += v->pin_s;
   }
@@ -1080,6 +1131,7 @@ static void tree_commit(mem_state *ms, mhv *h0) {
     double f = need > room ? room / need : 1.0;
     for (guint i = 0; i < h->n_vms; i++) {
       mvm *v = h->vms[i];
+      v->pin_u += (v->pin_s + v->pin_z) * (1.0 - f);
       v->pin_s *= f;
       v->pin_z *= f;
     }
@@ -1088,13 +1140,15 @@ static void tree_commit(mem_state *ms, mhv *h0) {
     mvm *v = &ms->vms[i];
     const mvm *parent = v->hv->self;
     double t = v->inner ? v->touches_in : v->touch_pps * v->e_prod;
-    double a = vm_active(v);
+    double w = vm_active(v) + v->pend;
     double lat = vm_latency(v);
     v->q_s = t > 0 ? v->pin_s * lat / t : 0;
     v->q_z = t > 0 ? v->pin_z * MEM_UNZIP_S / t : 0;
-    if (parent && a > 0) {
-      v->q_s += v->ra / a * parent->q_s;
-      v->q_z += v->ra / a * parent->q_z;
+    v->q_u = t > 0 ? v->pin_u / t : 0;
+    if (parent && w > 0) {
+      v->q_s += v->ra / w * parent->q_s;
+      v->q_z += v->ra / w * parent->q_z;
+      v->q_u += v->ra / w * parent->q_u;
     }
     v->sa -= v->pin_s;
     v->za -= v->pin_z;
@@ -1108,13 +1162,20 @@ static void tree_commit(mem_state *ms, mhv *h0) {
     if (v->home) v->home->reads += v->pin_s;
     if (v->inner) continue;
     double st_s = t * v->q_s, st_z = t * v->q_z;
+    /* Touches of pages no layer could find memory for this tick, n of them: the vCPU runs
+     * until the first and waits from there to the end of the tick, when reclamation frees
+     * memory again. With the touches a Poisson stream over the tick's execution the expected
+     * share blocked is E[(1 - T)+], T ~ Exp(n), = 1 - (1 - e^-n) / n. */
+    double n_u = t * v->q_u;
+    double st_w = n_u > 0 ? (1.0 + expm1(-n_u) / n_u) * v->e_exec : 0;
     v->tot.swap_stall_s += st_s;
     v->tot.zip_stall_s += st_z;
+    v->tot.wait_stall_s += st_w;
     v->iv_swap_stall += st_s;
     v->iv_zip_stall += st_z;
     v->exec_tot += v->e_exec;
-    v->stall_tot += st_s + st_z;
-    double drag = v->e_exec > 0 ? MIN(0.99, (st_s + st_z) / v->e_exec) : 0;
+    v->stall_tot += st_s + st_z + st_w;
+    double drag = v->e_exec > 0 ? MIN(0.99, (st_s + st_z + st_w) / v->e_exec) : 0;
     if (ms->cpu && drag != v->drag) cpu_set_drag(ms->cpu, v->tv, CPU_DRAG_MEM_STALL, drag);
     v->drag = drag;
     v->tot.drag = drag;
@@ -1388,6 +1449,8 @@ static void mem_finish(void *self, sim_time now) {
     if (!v->inner) {
       met_set_num(t, v->ent, "mem_swap_stall_s", st.swap_stall_s);
       met_set_num(t, v->ent, "mem_zip_stall_s", st.zip_stall_s);
+      /* Only when it happened: a lab that never runs out of memory keeps its summary. */
+      if (st.wait_stall_s > 0) met_set_num(t, v->ent, "mem_wait_stall_s", st.wait_stall_s);
       /* The share of its execution it spent waiting for pages: its slowdown from memory. */
       met_set_num(t, v->ent, "mem_stall_pct",
                   v->exec_tot > 0 ? 100.0 * v->stall_tot / v->exec_tot : 0);
@@ -1592,10 +1655,13 @@ static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hy
     number = g_strdup_printf("%s; guests touch %.1f GB of %.1f GB free for them: state high, "
                              "%.1f GB headroom", configured, gb(sum_F), gb(avail),
                              gb(avail - sum_F));
-  } else if (sum_A_shr <= avail) {
-    /* Idle memory goes; random victims take active pages too, but touches bring them back
-     * and the next victims are again random: in steady state the working sets stay in (page
-     * sharing counted: it works once the host is under pressure). */
+  } else if (sum_A_shr <= avail && sum_shr + sum_bal >= sum_F - avail) {
+    /* Idle memory goes, and page sharing and the balloon drivers can take all of it: the
+     * guests give up their idle pages themselves, the working sets stay in (page sharing
+     * counted: it works once the host is under pressure). When they cannot, the rest is
+     * compressed and swapped from random pages, working sets included, which the guests keep
+     * touching back in: a stall that lasts as long as the overcommitment (the run model does
+     * the same, models/mem.c tree_evaluate), so that case does not fit (below). */
     mine = MEM_TIGHT;
     double deficit = sum_F - avail;
     const char *state;
@@ -1605,18 +1671,13 @@ static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hy
       state = thv && esxi_major_of(thv) >= 6 ? "clear" : "hard";
       g_string_append_printf(out, "; page sharing (%.1f GB) covers it once large pages are "
                              "broken (state %s)", gb(sum_shr), state);
-    } else if (sum_bal + sum_shr >= deficit) {
+    } else {
       state = "soft";
       g_string_append(out, "; ballooning covers it (state soft)");
-    } else {
-      state = "hard";
-      g_string_append_printf(out, "; ballooning can take %.1f GB, the rest goes to compression "
-                             "and swapping of random pages (state hard)", gb(sum_bal));
     }
     if (no_balloon->len)
-      g_string_append_printf(out, "; no balloon driver in %s, whose pages are %.0f%% working set: "
-                             "that share of what is compressed or swapped from them stalls a "
-                             "guest until the host has settled", no_balloon->str,
+      g_string_append_printf(out, "; no balloon driver in %s (pages %.0f%% working set): "
+                             "theirs are left to sharing", no_balloon->str,
                              nb_F > 0 ? 100 * nb_A / nb_F : 0);
     g_string_append_printf(out, "; the active memory fits with %.1f GB to spare; fix: keep the "
                            "guests' footprint within %.1f GB, or reserve the memory of the VMs "
@@ -1627,6 +1688,32 @@ static mem_verdict chk_hv(const char *path, int layer, double cap, const topo_hy
                              gb(sum_A_shr));
     fix = g_strdup_printf("add %.0f GB to %s, or keep its guests' footprint within %.1f GB",
                           add, path, gb(avail));
+  } else if (sum_A_shr <= avail) {
+    /* The active memory would fit, but sharing and ballooning cannot free enough: ESXi
+     * compresses and swaps random pages (state hard), and the guests touch their share of
+     * working set back in, again and again. */
+    mine = MEM_NO_FIT;
+    double deficit = sum_F - avail;
+    double churn = deficit - sum_shr - sum_bal;
+    g_string_append_printf(out, "  verdict: does not fit - %.1f GB of idle memory must be "
+                           "reclaimed; page sharing (%.1f GB) and ballooning (%.1f GB) cover "
+                           "%.1f GB, the other %.1f GB is compressed and swapped from random "
+                           "pages (state hard)", gb(deficit), gb(sum_shr), gb(sum_bal),
+                           gb(sum_shr + sum_bal), gb(churn));
+    if (no_balloon->len)
+      g_string_append_printf(out, "; no balloon driver in %s, whose pages are %.0f%% working "
+                             "set", no_balloon->str, nb_F > 0 ? 100 * nb_A / nb_F : 0);
+    g_string_append_printf(out, ": the guests keep touching reclaimed working-set pages back "
+                           "in and stall for as long as it lasts, although their active %.1f GB "
+                           "would fit; fix: add %.0f GB, or keep the guests' footprint within "
+                           "%.1f GB\n", gb(sum_A_shr), add, gb(avail + sum_shr + sum_bal));
+    number = g_strdup_printf("%s; guests touch %.1f GB of %.1f GB free for them: %.1f GB "
+                             "compressed and swapped from random pages beyond what sharing and "
+                             "ballooning free (state hard), so working sets churn",
+                             configured, gb(sum_F), gb(avail), gb(churn));
+    fix = g_strdup_printf("add %.0f GB to %s (%.0f GB in all), or keep its guests' footprint "
+                          "within %.1f GB", add, path, ceil(gb(cap)) + add,
+                          gb(avail + sum_shr + sum_bal));
   } else {
     mine = MEM_NO_FIT;
     miss = (sum_A_shr - avail) / sum_A_shr;

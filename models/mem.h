@@ -73,6 +73,9 @@ typedef struct mem_vm_stats {
   /* Totals since the start or the last reset. */
   double swapin_mb, swapout_mb, zip_in_mb, unzip_mb;
   double swap_stall_s, zip_stall_s; /* stall summed over the VM's vCPUs */
+  double wait_stall_s;              /* blocked on touched pages that no layer below could
+                                     * find memory for (page-ins and a nested host's pages
+                                     * not backed yet), until the next tick's reclamation */
   double swapin_pages;              /* pages this VM's touches made its hypervisor swap in */
   double swapin_latency_sum_s;      /* sum over those swap-ins of the datastore's latency */
   double double_paged_mb;           /* nested hypervisors: pages they swapped out that the

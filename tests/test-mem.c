@@ -545,6 +545,145 @@ static void test_nested_double_paging(void) {
   mem_free(b);
 }
 
+/* ---- A nested host's memory reclaimed below it: its guests pay ----
+ *
+ * The pages a nested host's guests keep active are pages of the nested host at the layer
+ * below. When that layer has compressed, swapped or never backed some of them, the guests'
+ * touches fault there, and the stall is theirs (models/mem.c, tree_evaluate and tree_commit).
+ * These scenarios leave the guests' own mem { } rate unset, as scenarios/nested-lab.lua does:
+ * the default rate (the working set once per 60 s sampling period of execution) must be what
+ * drives the faults. */
+
+/* A nested host of 8 GB with two 3 GB guests that keep half their memory active; alone on a
+ * host of host_gb with an HDD datastore. Inside, 8192 - 1024 (its ESXi) - 6144 - 2 x 41.06
+ * (overheads) = 942 MB stay free, above its minFree of 409.6 (6% of 4096 + 4% of 4096), so
+ * the nested host never reclaims (no double paging). Below, the host leaves the nested host
+ * host_gb x 1024 - 1024 - minFree - its overhead: at 6 GB, 6144 - 1024 - 327.7 - 91.1 = 4701
+ * MB of the 7250 it uses (test_nested_less_memory_more_stall). */
+static topo_scenario *nested_reclaimed_scenario(double host_gb) {
+  topo_scenario *scn = t_scenario();
+  topo_host *h = t_host(scn, "esx01", host_gb, "5.5");
+  t_datastore(h, "datastore1", 2000, "hdd");
+  topo_vm *n = t_nested(h, "vESX1", 4, 8);
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *name = g_strdup_printf("vm%d", i + 1);
+    topo_vm *l2 = t_vm(h, n, name, 1, 3, "linux64");
+    t_busy(l2);
+    t_mem(l2, 0.5, 1.0, 0, 0, 0.5);
+    l2->mem.touched_rate_bps = -1; /* not given */
+  }
+  return scn;
+}
+
+/* Conservation: every page the host swaps back in for the nested host was touched by one of
+ * its guests, which waited the datastore's latency for it; every decompression cost 20 us.
+ * So, summed over the guests, swap stall = the nested host's swap-ins x their latency
+ * (swapin_latency_sum_s), and zip stall = its decompressed pages x 20 us, to rounding; two
+ * identical guests touch at the same rate and pay alike. Before the fix the guests' rate was
+ * 0 and all of it was 0. */
+static void test_nested_reclaim_stalls_guests(void) {
+  g_autoptr(topo_scenario) scn = nested_reclaimed_scenario(6);
+  mem_state *ms = t_model(scn);
+  for (int t = 0; t < 300; t++) mem_tick(ms, MEM_TICK_S);
+  mem_vm_stats n = vm_stats(ms, "esx01/vESX1");
+  mem_vm_stats g1 = vm_stats(ms, "esx01/vESX1/vm1"), g2 = vm_stats(ms, "esx01/vESX1/vm2");
+  g_assert_cmpint(hv_stats(ms, "esx01").worst, >=, MEM_HARD);
+  g_assert_cmpint(hv_stats(ms, "esx01/vESX1").worst, ==, MEM_HIGH);
+  g_assert_cmpfloat(n.double_paged_mb, ==, 0);
+  g_assert_cmpfloat(n.swapin_pages, >, 0);
+  g_assert_cmpfloat(n.unzip_mb, >, 0);
+  double swap = g1.swap_stall_s + g2.swap_stall_s, zip = g1.zip_stall_s + g2.zip_stall_s;
+  g_assert_cmpfloat(swap, >, 0);
+  g_assert_cmpfloat_with_epsilon(swap, n.swapin_latency_sum_s, 1e-9 * swap);
+  double unzip_s = n.unzip_mb * (MB / 4096.0) * 20e-6;
+  g_assert_cmpfloat_with_epsilon(zip, unzip_s, 1e-9 * zip);
+  g_assert_cmpfloat_with_epsilon(g1.swap_stall_s, g2.swap_stall_s, 1e-9 * swap);
+  /* The guests' own layer never swapped them: every stall came from below. */
+  g_assert_cmpfloat(g1.swapin_pages + g2.swapin_pages, ==, 0);
+  mem_free(ms);
+}
+
+/* Monotonicity: the less memory the host has, the more its nested host's guests stall (swap,
+ * decompression and waiting for memory, per second of their execution), never less. The
+ * nested host uses 1024 + 2 x 3072 + 2 x 41.06 (overheads of 3 GB, 1 vCPU) = 7250 MB; a host
+ * of 8 GB leaves it 8192 - 1024 - 409.6 (minFree) - 91.09 (its overhead: 8 GB, 4 vCPUs) =
+ * 6667 MB, so its guests stall; 9 GB leaves it 9216 - 1024 - 450.6 - 91.09 = 7650 MB, so from
+ * 9 GB on nothing is reclaimed and the stall is exactly 0. */
+static void test_nested_less_memory_more_stall(void) {
+  const double sizes[] = {4, 5, 6, 7, 8, 9, 12};
+  double prev = INFINITY;
+  for (guint k = 0; k < G_N_ELEMENTS(sizes); k++) {
+    g_autoptr(topo_scenario) scn = nested_reclaimed_scenario(sizes[k]);
+    mem_state *ms = t_model(scn);
+    for (int t = 0; t < 120; t++) mem_tick(ms, MEM_TICK_S);
+    mem_reset(ms);
+    for (int t = 0; t < 300; t++) mem_tick(ms, MEM_TICK_S);
+    double stall = 0;
+    for (int i = 1; i <= 2; i++) {
+      g_autofree char *path = g_strdup_printf("esx01/vESX1/vm%d", i);
+      mem_vm_stats g = vm_stats(ms, path);
+      /* nominal execution: one busy vCPU for 300 s */
+      stall += (g.swap_stall_s + g.zip_stall_s + g.wait_stall_s) / 300 / 2;
+    }
+    g_test_message("host %.0f GB: guests stalled %.2f%%", sizes[k], 100 * stall);
+    g_assert_cmpfloat(stall, <=, prev);
+    if (sizes[k] >= 9) g_assert_cmpfloat(stall, ==, 0);
+    else g_assert_cmpfloat(stall, >, 0);
+    prev = stall;
+    mem_free(ms);
+  }
+}
+
+/* The closed form of waiting for memory. A host whose memory is exactly its ESXi's 1 GB, a
+ * fully reserved 4 GB guest and the two VMs' overheads has not one page left for a 2 GB nested
+ * host, and can reclaim nothing (the reserved guest keeps its pages, the nested host has
+ * none): the nested host is never backed. Its guest keeps W = 120 pages active with no rate
+ * given, so it touches W / 60 = 2 pages per second of execution (one busy vCPU: 1 s per
+ * tick), none of them out of reach at its own layer (cost 0, so all of its execution is
+ * touching), and every touch lands on a page the host must first allocate and cannot:
+ * n = 2 unserved touches a tick, the first blocks the vCPU to the tick's end, and with the
+ * touches a Poisson stream the blocked share is 1 - (1 - e^-2) / 2 = 0.5677 of each second.
+ * With 2 GB more the host backs the nested host fully and the guest never waits. */
+static topo_scenario *unbacked_scenario(double extra_gb) {
+  topo_scenario *scn = t_scenario();
+  topo_host *h = t_host(scn, "esx01", 8, "5.5");
+  topo_vm *pin = t_vm(h, NULL, "pinned", 1, 4, "linux64");
+  pin->mem_reservation_bytes = pin->memory_bytes;
+  t_mem(pin, 0, 1.0, 0, 0, 0.5); /* no page sharing: its machine memory never shrinks */
+  topo_vm *n = t_nested(h, "vESX1", 2, 2);
+  topo_vm *g = t_vm(h, n, "vm1", 1, 0.5, "linux64");
+  t_busy(g);
+  g->mem = (topo_memwl){.set = TRUE, .active_frac = -1, .active_bytes = 120 * 4096,
+                        .footprint_frac = -1, .footprint_bytes = 120 * 4096,
+                        .touched_rate_bps = -1, .share = 0, .compress = -1};
+  h->memory_bytes = (uint64_t)(1 * GB) + pin->memory_bytes +
+                    mem_overhead_bytes(pin->memory_bytes, 1) +
+                    mem_overhead_bytes(n->memory_bytes, 2) + (uint64_t)(extra_gb * GB);
+  return scn;
+}
+
+static void test_nested_unbacked_guest_waits(void) {
+  const int ticks = 30;
+  const double blocked = 1.0 - (1.0 - exp(-2.0)) / 2.0;
+  for (int k = 0; k < 2; k++) {
+    g_autoptr(topo_scenario) scn = unbacked_scenario(k == 0 ? 0 : 2);
+    mem_state *ms = t_model(scn);
+    for (int t = 0; t < ticks; t++) mem_tick(ms, MEM_TICK_S);
+    mem_vm_stats n = vm_stats(ms, "esx01/vESX1"), g = vm_stats(ms, "esx01/vESX1/vm1");
+    g_assert_cmpfloat(g.swap_stall_s + g.zip_stall_s, ==, 0);
+    if (k == 0) {
+      g_assert_cmpfloat(n.grant_mb + n.zip_mb + n.swcur_mb, ==, 0);
+      g_assert_cmpfloat_with_epsilon(g.wait_stall_s, ticks * blocked, 1e-9 * ticks);
+      g_assert_cmpfloat_with_epsilon(g.drag, blocked, 1e-9);
+    } else {
+      g_assert_cmpfloat(n.grant_mb, >, 1024);
+      g_assert_cmpfloat(g.wait_stall_s, ==, 0);
+      g_assert_cmpfloat(g.drag, ==, 0);
+    }
+    mem_free(ms);
+  }
+}
+
 /* ---- The model in a run, and the capacity check ---- */
 
 /* Driven by the engine for 60 s with 10 s intervals: six rows per VM, host and datastore, the
@@ -855,6 +994,12 @@ int main(int argc, char **argv) {
                   test_swap_stall_matches_disk_latency);
   g_test_add_func("/mem/nested/double-paging-only-when-both-layers-swap",
                   test_nested_double_paging);
+  g_test_add_func("/mem/nested/host-swapins-are-the-guests-stall",
+                  test_nested_reclaim_stalls_guests);
+  g_test_add_func("/mem/nested/less-host-memory-never-less-guest-stall",
+                  test_nested_less_memory_more_stall);
+  g_test_add_func("/mem/nested/unbacked-working-set-blocks-the-guest-closed-form",
+                  test_nested_unbacked_guest_waits);
   g_test_add_func("/mem/model/rows-and-summary-in-a-run", test_model_in_engine);
   g_test_add_func("/mem/check/seed-lab-memory-and-datastores", test_check_seed_lab);
   g_test_add_func("/mem/scenario/memory-and-storage-keys", test_scenario_memory_keys);
