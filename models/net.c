@@ -303,6 +303,7 @@ typedef struct pport pport;
  * order of additions. */
 typedef struct net_ctr {
   uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes, drops[NET_DROP_N], flooded;
+  uint64_t drops_here[NET_DROP_N]; /* the drops of `drops` this entity made (not its port's) */
   sim_time cpu_ns, discard_ns;
 } net_ctr;
 
@@ -495,6 +496,9 @@ struct net_state {
   sim_event drag_ev;
 
   met_id col_pkttx, col_mbtx, col_pktrx, col_mbrx, col_drop, col_flood, col_cpu, col_discard;
+  /* DROP_<reason>/s: the drops this entity made, by reason, so that a sum over entities counts
+   * each drop once (DROP/s also counts a drop at the port's vNIC or NIC). */
+  met_id col_drop_reason[NET_DROP_N];
   double *row;
 };
 
@@ -569,6 +573,7 @@ static void frame_delivered(net_state *n, nframe *f) {
  * copy had entered VM `in_vm` and dies inside it, what that VM paid to receive it was wasted. */
 static void frame_drop(net_state *n, nframe *f, nent *where, nent *also, nvm *in_vm, net_drop r) {
   where->c.drops[r]++;
+  where->c.drops_here[r]++;
   if (also) also->c.drops[r]++;
   n->tot.drops[r]++;
   n->tot.dropped++;
@@ -1551,6 +1556,10 @@ static void register_metrics(net_state *n) {
   n->col_mbrx = met_column(t, "MbRX/s");
   n->col_drop = met_column(t, "DROP/s");
   n->col_flood = met_column(t, "FLOOD/s");
+  for (int r = 0; r < NET_DROP_N; r++) {
+    g_autofree char *name = g_strdup_printf("DROP_%s/s", net_drop_name((net_drop)r));
+    n->col_drop_reason[r] = met_column(t, name);
+  }
   n->col_cpu = met_column(t, "NETCPU_ms");
   n->col_discard = met_column(t, "DISCARD_ms");
   for (guint i = 0; i < n->ents->len; i++) {
@@ -1806,6 +1815,8 @@ void net_sample(net_state *n, sim_time since, sim_time now) {
     n->row[n->col_mbrx] = (double)(a->rx_bytes - b->rx_bytes) * 8e-6 / dt;
     n->row[n->col_drop] = (double)(ctr_drops(a) - ctr_drops(b)) / dt;
     n->row[n->col_flood] = (double)(a->flooded - b->flooded) / dt;
+    for (int r = 0; r < NET_DROP_N; r++)
+      n->row[n->col_drop_reason[r]] = (double)(a->drops_here[r] - b->drops_here[r]) / dt;
     if (!strcmp(e->kind, "vnic")) {
       n->row[n->col_cpu] = (double)(a->cpu_ns - b->cpu_ns) * 1e-6;
       n->row[n->col_discard] = (double)(a->discard_ns - b->discard_ns) * 1e-6;
@@ -1815,6 +1826,12 @@ void net_sample(net_state *n, sim_time since, sim_time now) {
       n->row[n->col_pkttx] = (double)(f->sent - f->last_sent) / dt;
       n->row[n->col_pktrx] = (double)(f->delivered - f->last_delivered) / dt;
       n->row[n->col_mbrx] = (double)(f->delivered_bytes - f->last_bytes) * 8e-6 / dt;
+      /* A flow is counted at its ends, not where frames die: what it lost is in sent minus
+       * delivered, and the per-port columns stay empty rather than a misleading 0. */
+      n->row[n->col_mbtx] = NAN;
+      n->row[n->col_drop] = NAN;
+      n->row[n->col_flood] = NAN;
+      for (int r = 0; r < NET_DROP_N; r++) n->row[n->col_drop_reason[r]] = NAN;
       f->last_sent = f->sent;
       f->last_delivered = f->delivered;
       f->last_bytes = f->delivered_bytes;

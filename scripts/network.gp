@@ -15,7 +15,7 @@ set ylabel 'DROP/s'
 set yrange [0:*]
 plot for [c=2:nseries+1] datadir.'/net-drops.dat' using 1:c with linespoints pt 7 ps 0.5 lw 1.5
 if (nrtime > 0) {
-  set title 'Drops per second over time, by reason (all entities)'
+  set title 'Drops per second over time, by reason (each drop once, where it happened)'
   plot for [c=2:nrtime+1] datadir.'/net-reasons-time.dat' using 1:c \
        with linespoints pt 7 ps 0.5 lw 1.5
 }
