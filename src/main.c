@@ -1,6 +1,7 @@
-/* main.c — the nestsim command line: run, check and bench, each with its own GLib option
- * table. Exit status: 0 ok, 1 the run failed (I/O, a model could not run), 2 bad input or
- * usage. */
+/* main.c — the nestsim command line: `run` here, with its GLib option table; every other
+ * command (check, fit, explain, report, sweep, plot, bench) lives in its own module and parses
+ * its own options. Exit status: 0 ok, 1 the run failed (I/O, a model could not run), 2 bad
+ * input or usage, 3 (check, fit) the lab does not fit / no value meets the targets. */
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -10,9 +11,6 @@
 #include <sys/resource.h>
 
 #include "nestsim-config.h"
-#include "models/virt.h"
-#include "models/mem.h"
-#include "models/net.h"
 #include "src/bench.h"
 #include "src/explain.h"
 #include "src/fit.h"
