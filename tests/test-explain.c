@@ -210,32 +210,12 @@ static void test_causes_lab(void) {
 
 /* ---- The command line --------------------------------------------------------------------- */
 
-typedef struct {
-  int status;
-  char *out, *err;
-} cli_result;
-
-static void cli_result_clear(cli_result *r) {
-  g_free(r->out);
-  g_free(r->err);
-}
-
-static cli_result cli(const char *first, ...) {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (char *)bin);
+/* Runs nestsim with the arguments given (NULL-terminated) and waits for it. */
+static tu_result cli(const char *first, ...) {
   va_list ap;
   va_start(ap, first);
-  for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(argv, (char *)a);
+  tu_result r = tu_run_va(bin, NULL, first, ap);
   va_end(ap);
-  g_ptr_array_add(argv, NULL);
-  cli_result r = {0};
-  int ws = 0;
-  g_autoptr(GError) error = NULL;
-  g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err, &ws,
-               &error);
-  g_assert_no_error(error);
-  g_assert_true(WIFEXITED(ws));
-  r.status = WEXITSTATUS(ws);
   return r;
 }
 
@@ -265,19 +245,19 @@ static char *write_scenario(const char *dir) {
 static void test_cli_ambiguous(void) {
   g_autofree char *dir = tu_scratch("explain-XXXXXX");
   g_autofree char *s = write_scenario(dir);
-  cli_result r = cli("explain", s, "web", NULL);
+  tu_result r = cli("explain", s, "web", NULL);
   g_assert_cmpint(r.status, ==, 2);
   g_assert_nonnull(strstr(r.err, "ambiguous"));
   g_assert_nonnull(strstr(r.err, "h/n1/web"));
   g_assert_nonnull(strstr(r.err, "h/n2/web"));
   g_assert_cmpstr(r.out, ==, "");
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   const char *ok[] = {"n1/web", "h/n2/web"};
   for (int i = 0; i < 2; i++) {
     r = cli("explain", s, ok[i], NULL);
     g_assert_cmpint(r.status, ==, 0);
     g_assert_nonnull(strstr(r.out, "In one line: web gets"));
-    cli_result_clear(&r);
+    tu_result_clear(&r);
   }
   tu_rm_rf(dir);
 
@@ -295,19 +275,19 @@ static void test_cli_unknown(void) {
   g_autofree char *s = write_scenario(dir);
   const char *bad[] = {"db", "h", "n3/web"};
   for (int i = 0; i < 3; i++) {
-    cli_result r = cli("explain", s, bad[i], NULL);
+    tu_result r = cli("explain", s, bad[i], NULL);
     g_assert_cmpint(r.status, ==, 2);
     g_assert_nonnull(strstr(r.err, "h/n1/web"));
     g_assert_nonnull(strstr(r.err, "h/n2"));
     g_assert_cmpstr(r.out, ==, "");
-    cli_result_clear(&r);
+    tu_result_clear(&r);
   }
-  cli_result r = cli("explain", s, NULL);
+  tu_result r = cli("explain", s, NULL);
   g_assert_cmpint(r.status, ==, 2); /* usage: no VM */
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   r = cli("explain", s, "n1/web", "--format", "xml", NULL);
   g_assert_cmpint(r.status, ==, 2);
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   tu_rm_rf(dir);
 }
 
@@ -317,21 +297,21 @@ static void test_cli_deterministic(void) {
   g_autofree char *s = write_scenario(dir);
   const char *formats[] = {"text", "json"};
   for (int f = 0; f < 2; f++) {
-    cli_result a = cli("explain", s, "n1/web", "--format", formats[f], NULL);
-    cli_result b = cli("explain", s, "n1/web", "--format", formats[f], NULL);
+    tu_result a = cli("explain", s, "n1/web", "--format", formats[f], NULL);
+    tu_result b = cli("explain", s, "n1/web", "--format", formats[f], NULL);
     g_assert_cmpint(a.status, ==, 0);
     g_assert_cmpint(b.status, ==, 0);
     g_assert_cmpstr(a.out, ==, b.out);
     if (f == 1) {
       g_assert_true(g_str_has_prefix(a.out, "{\"scenario\":\"webs\""));
       g_assert_nonnull(strstr(a.out, "\"summary\":\"web gets"));
-      cli_result c = cli("explain", s, "n1/web", "--format", "json", "--seed", "8", NULL);
+      tu_result c = cli("explain", s, "n1/web", "--format", "json", "--seed", "8", NULL);
       g_assert_cmpint(c.status, ==, 0);
       g_assert_cmpstr(a.out, !=, c.out);
-      cli_result_clear(&c);
+      tu_result_clear(&c);
     }
-    cli_result_clear(&a);
-    cli_result_clear(&b);
+    tu_result_clear(&a);
+    tu_result_clear(&b);
   }
   tu_rm_rf(dir);
 }

@@ -14,52 +14,13 @@
 
 static const char *bin;
 
-typedef struct {
-  int status;
-  char *out, *err;
-} cli_result;
-
-static void cli_result_clear(cli_result *r) {
-  g_free(r->out);
-  g_free(r->err);
-}
-
 /* Runs nestsim fit with the arguments given (NULL-terminated) and waits for it. */
-static cli_result fit(const char *first, ...) {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (char *)bin);
-  g_ptr_array_add(argv, "fit");
+static tu_result fit(const char *first, ...) {
   va_list ap;
   va_start(ap, first);
-  for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(argv, (char *)a);
+  tu_result r = tu_run_va(bin, "fit", first, ap);
   va_end(ap);
-  g_ptr_array_add(argv, NULL);
-  cli_result r = {0};
-  int ws = 0;
-  g_autoptr(GError) error = NULL;
-  g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err, &ws,
-               &error);
-  g_assert_no_error(error);
-  g_assert_true(WIFEXITED(ws));
-  r.status = WEXITSTATUS(ws);
   return r;
-}
-
-static char *write_in(const char *dir, const char *name, const char *text) {
-  char *path = g_build_filename(dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-  g_file_set_contents(path, text, -1, &error);
-  g_assert_no_error(error);
-  return path;
-}
-
-static char *read_in(const char *dir, const char *name) {
-  g_autofree char *path = g_build_filename(dir, name, NULL);
-  char *text = NULL;
-  g_autoptr(GError) error = NULL;
-  g_file_get_contents(path, &text, NULL, &error);
-  g_assert_no_error(error);
-  return text;
 }
 
 /* One physical host of `cores` single-thread cores (no hyper-threading, overheads off) and
@@ -97,7 +58,7 @@ static const char l2_lab[] =
 
 /* fit.csv's data rows (the header dropped; transfer full). */
 static GStrv csv_rows(const char *dir) {
-  g_autofree char *csv = read_in(dir, "fit.csv");
+  g_autofree char *csv = tu_read_in(dir, "fit.csv");
   g_auto(GStrv) lines = g_strsplit(csv, "\n", -1);
   g_autoptr(GStrvBuilder) b = g_strv_builder_new();
   for (guint i = 1; lines[i]; i++)
@@ -130,9 +91,9 @@ static guint ceil_log2(guint n) {
  * interval (pass, fail) of width 8 and halves it: ceil(log2 8) = 3 runs after the two ends. */
 static void test_largest_vms_on_four_cores(void) {
   g_autofree char *dir = tu_scratch("fit-XXXXXX");
-  g_autofree char *scn = write_in(dir, "cpu.lua", cpu_lab);
+  g_autofree char *scn = tu_write_in(dir, "cpu.lua", cpu_lab);
   g_autofree char *out = g_build_filename(dir, "out", NULL);
-  cli_result r = fit(scn, "--vary", "vms", "--range", "1:9", "-j", "2", "--out", out, NULL);
+  tu_result r = fit(scn, "--vary", "vms", "--range", "1:9", "-j", "2", "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 0);
   /* No L2 VM in this scenario: the default targets are %RDY and swapping only. */
   g_assert_nonnull(strstr(r.out, "targets: rdy<=5 swap_mb==0\n"));
@@ -143,7 +104,7 @@ static void test_largest_vms_on_four_cores(void) {
   /* The run at 5 VMs: 20% ready by fair share (within the quanta of 3 simulated seconds). */
   g_assert_cmpfloat(fabs(csv_value(out, "5", 4) - 20), <, 2);
   g_assert_cmpfloat(csv_value(out, "4", 4), <, 0.5);
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   tu_rm_rf(dir);
 }
 
@@ -153,16 +114,16 @@ static void test_largest_vms_on_four_cores(void) {
  * ceil(log2 15) = 4 halvings (8 passes, 4 fails, 6 passes, 5 fails), 6 runs in all. */
 static void test_smallest_cores_for_six_vms(void) {
   g_autofree char *dir = tu_scratch("fit-XXXXXX");
-  g_autofree char *scn = write_in(dir, "cpu.lua", cpu_lab);
+  g_autofree char *scn = tu_write_in(dir, "cpu.lua", cpu_lab);
   g_autofree char *out = g_build_filename(dir, "out", NULL);
-  cli_result r = fit(scn, "--vary", "cores", "--range", "1:16", "--set", "vms=6", "--target",
+  tu_result r = fit(scn, "--vary", "cores", "--range", "1:16", "--set", "vms=6", "--target",
                      "rdy<=5", "-j", "2", "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 0);
   g_assert_nonnull(strstr(r.out, "smallest cores that meets all targets: 6 (5 fails rdy: "));
   g_auto(GStrv) rows = csv_rows(out);
   g_assert_cmpuint(g_strv_length(rows), ==, ceil_log2(16 - 1) + 2);
   g_assert_cmpfloat(fabs(csv_value(out, "5", 4) - 100.0 / 6), <, 2);
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   tu_rm_rf(dir);
 }
 
@@ -170,15 +131,15 @@ static void test_smallest_cores_for_six_vms(void) {
  * largest is 3; the run at 3 reads 66.7 within the quanta of 7 simulated seconds. */
 static void test_l2_efficiency_by_fair_share(void) {
   g_autofree char *dir = tu_scratch("fit-XXXXXX");
-  g_autofree char *scn = write_in(dir, "l2.lua", l2_lab);
+  g_autofree char *scn = tu_write_in(dir, "l2.lua", l2_lab);
   g_autofree char *out = g_build_filename(dir, "out", NULL);
-  cli_result r = fit(scn, "--vary", "l2", "--range", "1:8", "--target", "l2_efficiency>=60",
+  tu_result r = fit(scn, "--vary", "l2", "--range", "1:8", "--target", "l2_efficiency>=60",
                      "-j", "2", "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 0);
   g_assert_nonnull(strstr(r.out, "largest l2 that meets all targets: 3 (4 fails l2_efficiency: "));
   g_assert_cmpfloat(fabs(csv_value(out, "3", 4) - 200.0 / 3), <, 2);
   g_assert_cmpfloat(fabs(csv_value(out, "1", 4) - 100), <, 0.5);
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   tu_rm_rf(dir);
 }
 
@@ -186,9 +147,9 @@ static void test_l2_efficiency_by_fair_share(void) {
  * then 4 alone (the only value between 3 and 5): the same answer in 3 rounds instead of 4. */
 static void test_k_section_same_answer(void) {
   g_autofree char *dir = tu_scratch("fit-XXXXXX");
-  g_autofree char *scn = write_in(dir, "cpu.lua", cpu_lab);
+  g_autofree char *scn = tu_write_in(dir, "cpu.lua", cpu_lab);
   g_autofree char *out = g_build_filename(dir, "out", NULL);
-  cli_result r = fit(scn, "--vary", "vms", "--range", "1:9", "--probes", "3", "-j", "2",
+  tu_result r = fit(scn, "--vary", "vms", "--range", "1:9", "--probes", "3", "-j", "2",
                      "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 0);
   g_assert_nonnull(strstr(r.out, "largest vms that meets all targets: 4 (5 fails rdy: "));
@@ -197,7 +158,7 @@ static void test_k_section_same_answer(void) {
   g_auto(GStrv) last = g_strsplit(rows[5], ",", -1);
   g_assert_cmpstr(last[1], ==, "3"); /* its round */
   g_assert_cmpstr(last[2], ==, "4");
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   tu_rm_rf(dir);
 }
 
@@ -207,9 +168,9 @@ static void test_k_section_same_answer(void) {
  * cores are all >= 20% ready: exit 3. */
 static void test_both_ends(void) {
   g_autofree char *dir = tu_scratch("fit-XXXXXX");
-  g_autofree char *scn = write_in(dir, "cpu.lua", cpu_lab);
+  g_autofree char *scn = tu_write_in(dir, "cpu.lua", cpu_lab);
   g_autofree char *out = g_build_filename(dir, "out", NULL);
-  cli_result r = fit(scn, "--vary", "memory", "--range", "32GB:64GB", "--set", "vms=2",
+  tu_result r = fit(scn, "--vary", "memory", "--range", "32GB:64GB", "--set", "vms=2",
                      "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 0);
   g_assert_nonnull(strstr(r.out, "every memory from 32GB to 64GB meets all targets"));
@@ -217,12 +178,12 @@ static void test_both_ends(void) {
   g_assert_cmpuint(g_strv_length(rows), ==, 2);
   g_assert_true(g_str_has_prefix(rows[0], "1,1,32GB,7,"));
   g_assert_true(g_str_has_prefix(rows[1], "2,1,64GB,7,"));
-  cli_result_clear(&r);
+  tu_result_clear(&r);
 
   r = fit(scn, "--vary", "vms", "--range", "5:9", "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 3);
   g_assert_nonnull(strstr(r.out, "no vms from 5 to 9 meets all targets: 5 fails rdy: "));
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   tu_rm_rf(dir);
 }
 
@@ -230,7 +191,7 @@ static void test_both_ends(void) {
 
 static void test_bad_input(void) {
   g_autofree char *dir = tu_scratch("fit-XXXXXX");
-  g_autofree char *scn = write_in(dir, "cpu.lua", cpu_lab);
+  g_autofree char *scn = tu_write_in(dir, "cpu.lua", cpu_lab);
   g_autofree char *out = g_build_filename(dir, "out", NULL);
   struct {
     const char *args[8];
@@ -282,10 +243,10 @@ static void test_bad_input(void) {
   }
   /* A run that the scenario refuses although the loader accepts it (the box's memory below
    * what its hypervisor needs for itself, found when the run starts) is bad input too. */
-  cli_result r = fit(scn, "--vary", "memory", "--range", "1GB:64GB", "--out", out, NULL);
+  tu_result r = fit(scn, "--vary", "memory", "--range", "1GB:64GB", "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 2);
   g_assert_nonnull(strstr(r.err, "the run of memory=1GB (seed 7) failed"));
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   tu_rm_rf(dir);
 }
 
@@ -296,19 +257,19 @@ static void test_bad_input(void) {
  * scenario's seed, then the next). */
 static void test_same_fit_twice(void) {
   g_autofree char *dir = tu_scratch("fit-XXXXXX");
-  g_autofree char *scn = write_in(dir, "cpu.lua", cpu_lab);
+  g_autofree char *scn = tu_write_in(dir, "cpu.lua", cpu_lab);
   g_autofree char *a = g_build_filename(dir, "a", NULL);
   g_autofree char *b = g_build_filename(dir, "b", NULL);
-  cli_result r = fit(scn, "--vary", "vms", "--range", "2:7", "--repeat", "2", "-j", "1",
+  tu_result r = fit(scn, "--vary", "vms", "--range", "2:7", "--repeat", "2", "-j", "1",
                      "--out", a, NULL);
   g_assert_cmpint(r.status, ==, 0);
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   r = fit(scn, "--vary", "vms", "--range", "2:7", "--repeat", "2", "-j", "2", "--out", b, NULL);
   g_assert_cmpint(r.status, ==, 0);
   g_assert_nonnull(strstr(r.out, "largest vms that meets all targets: 4 (5 fails rdy: "));
-  cli_result_clear(&r);
-  g_autofree char *ca = read_in(a, "fit.csv");
-  g_autofree char *cb = read_in(b, "fit.csv");
+  tu_result_clear(&r);
+  g_autofree char *ca = tu_read_in(a, "fit.csv");
+  g_autofree char *cb = tu_read_in(b, "fit.csv");
   g_assert_cmpstr(ca, ==, cb);
   g_auto(GStrv) rows = csv_rows(a);
   g_assert_true(g_str_has_prefix(rows[0], "1,1,2,7,"));

@@ -20,60 +20,22 @@
 static const char *bin;
 static const char *root;
 
-typedef struct {
-  int status;
-  char *out, *err;
-} cli_result;
-
-static void cli_result_clear(cli_result *r) {
-  g_free(r->out);
-  g_free(r->err);
-}
-
 /* Runs nestsim with the arguments given (NULL-terminated) and waits for it. */
-static cli_result cli(const char *first, ...) {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new();
-  g_ptr_array_add(argv, (char *)bin);
+static tu_result cli(const char *first, ...) {
   va_list ap;
   va_start(ap, first);
-  for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(argv, (char *)a);
+  tu_result r = tu_run_va(bin, NULL, first, ap);
   va_end(ap);
-  g_ptr_array_add(argv, NULL);
-  cli_result r = {0};
-  int ws = 0;
-  g_autoptr(GError) error = NULL;
-  g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err, &ws,
-               &error);
-  g_assert_no_error(error);
-  g_assert_true(WIFEXITED(ws));
-  r.status = WEXITSTATUS(ws);
   return r;
 }
 
 
 
-static char *write_in(const char *dir, const char *name, const char *text) {
-  char *path = g_build_filename(dir, name, NULL);
-  g_autoptr(GError) error = NULL;
-  g_file_set_contents(path, text, -1, &error);
-  g_assert_no_error(error);
-  return path;
-}
-
-static char *read_file(const char *dir, const char *name) {
-  g_autofree char *path = g_build_filename(dir, name, NULL);
-  char *text = NULL;
-  g_autoptr(GError) error = NULL;
-  g_file_get_contents(path, &text, NULL, &error);
-  g_assert_no_error(error);
-  return text;
-}
-
 /* A sweep file over the seed lab with `extra` lines inside sweep { }. */
 static char *lab_sweep(const char *dir, const char *extra) {
   g_autofree char *lab = g_build_filename(root, "scenarios", "nested-lab.lua", NULL);
   g_autofree char *text = g_strdup_printf("sweep {\n  scenario = \"%s\",\n%s}\n", lab, extra);
-  return write_in(dir, "s.lua", text);
+  return tu_write_in(dir, "s.lua", text);
 }
 
 /* ---- The sweep file ------------------------------------------------------------------------- */
@@ -82,7 +44,7 @@ static char *lab_sweep(const char *dir, const char *extra) {
  * all of them at once, and the command exits 2 (bad input) without running anything. */
 static void test_file_bad(void) {
   g_autofree char *dir = tu_scratch("nestsim-sweep-XXXXXX");
-  g_autofree char *file = write_in(dir, "bad.lua",
+  g_autofree char *file = tu_write_in(dir, "bad.lua",
                                    "-- line 1\n"
                                    "sweep {\n"
                                    "  scenario = \"no-such.lua\",\n"
@@ -92,7 +54,7 @@ static void test_file_bad(void) {
                                    "  colour = 1,\n"
                                    "}\n");
   g_autofree char *out = g_build_filename(dir, "out", NULL);
-  cli_result r = cli("sweep", file, "--out", out, NULL);
+  tu_result r = cli("sweep", file, "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 2);
   g_autofree char *at = g_strdup_printf("%s:2: sweep: ", file);
   g_auto(GStrv) lines = g_strsplit(g_strchomp(r.err), "\n", -1);
@@ -104,31 +66,31 @@ static void test_file_bad(void) {
   g_assert_nonnull(strstr(r.err, "invalid 'repeat': expected an integer from 1 to 10000, got 0"));
   g_assert_nonnull(strstr(r.err, "invalid 'metrics[1]': expected SELECT:KEY"));
   g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
-  cli_result_clear(&r);
+  tu_result_clear(&r);
 
   /* A Lua error and a file without sweep { } are bad input too. */
-  g_autofree char *f2 = write_in(dir, "syntax.lua", "sweep {\n");
+  g_autofree char *f2 = tu_write_in(dir, "syntax.lua", "sweep {\n");
   r = cli("sweep", f2, NULL);
   g_assert_cmpint(r.status, ==, 2);
   g_assert_true(g_str_has_prefix(r.err, f2));
-  cli_result_clear(&r);
-  g_autofree char *f3 = write_in(dir, "none.lua", "local x = 1\n");
+  tu_result_clear(&r);
+  g_autofree char *f3 = tu_write_in(dir, "none.lua", "local x = 1\n");
   r = cli("sweep", f3, NULL);
   g_assert_cmpint(r.status, ==, 2);
   g_assert_nonnull(strstr(r.err, "no sweep { } in the file"));
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   /* A runaway script is stopped, by its instruction count or its memory. */
-  g_autofree char *f4 = write_in(dir, "loop.lua", "while true do end\n");
+  g_autofree char *f4 = tu_write_in(dir, "loop.lua", "while true do end\n");
   r = cli("sweep", f4, NULL);
   g_assert_cmpint(r.status, ==, 2);
   g_assert_nonnull(strstr(r.err, "did not finish after"));
-  cli_result_clear(&r);
-  g_autofree char *f5 = write_in(dir, "mem.lua", "local t = {}\n"
+  tu_result_clear(&r);
+  g_autofree char *f5 = tu_write_in(dir, "mem.lua", "local t = {}\n"
                                                  "for i = 1, 100 do t[i] = string.rep('x', 1 << 20) .. i end\n");
   r = cli("sweep", f5, NULL);
   g_assert_cmpint(r.status, ==, 2);
   g_assert_nonnull(strstr(r.err, "not enough memory"));
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   tu_rm_rf(dir);
 }
 
@@ -189,7 +151,7 @@ static void test_aggregate_by_hand(void) {
                                          "  [\"repeat\"] = 3, metrics = { \"h:m\" },\n");
   g_autofree char *abs = g_canonicalize_filename(file, NULL);
   g_autofree char *line = g_strconcat(abs, "\n", NULL);
-  g_free(write_in(dir, "sweep-file", line));
+  g_free(tu_write_in(dir, "sweep-file", line));
   const char *ids[] = {"0000-r0", "0000-r1", "0000-r2", "0001-r0", "0001-r1", "0001-r2"};
   const int m[] = {1, 2, 6, 5, 5, 5};
   for (int i = 0; i < 6; i++) {
@@ -199,12 +161,12 @@ static void test_aggregate_by_hand(void) {
                                             "\"kind\": \"host\",\n      \"layer\": 0,\n      \"m\": %d\n"
                                             "    }\n  }\n}\n",
                                             m[i]);
-    g_free(write_in(p, "summary.json", json));
+    g_free(tu_write_in(p, "summary.json", json));
   }
-  cli_result r = cli("sweep", "--collect", dir, NULL);
+  tu_result r = cli("sweep", "--collect", dir, NULL);
   g_assert_cmpint(r.status, ==, 0);
-  cli_result_clear(&r);
-  g_autofree char *csv = read_file(dir, "sweep.csv");
+  tu_result_clear(&r);
+  g_autofree char *csv = tu_read_in(dir, "sweep.csv");
   g_auto(GStrv) rows = g_strsplit(csv, "\n", -1);
   g_assert_cmpstr(rows[0], ==, "x,n,h:m_mean,h:m_sd,h:m_ci95");
   g_auto(GStrv) c1 = g_strsplit(rows[1], ",", -1);
@@ -223,7 +185,7 @@ static void test_aggregate_by_hand(void) {
   g_assert_cmpint(r.status, ==, 1);
   g_assert_nonnull(strstr(r.err, "1 of 6 points are not done: 0001-r2"));
   g_assert_nonnull(strstr(r.err, "--resume"));
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   tu_rm_rf(dir);
 }
 
@@ -237,10 +199,10 @@ static void test_points_and_seeds(void) {
                                          "  [\"repeat\"] = 2, seed = 7, duration = \"5s\",\n"
                                          "  metrics = { \"mean(kind:vm&layer:2:effective_pct)\" },\n");
   g_autofree char *out = g_build_filename(dir, "out", NULL);
-  cli_result r = cli("sweep", file, "-j", "2", "--out", out, NULL);
+  tu_result r = cli("sweep", file, "-j", "2", "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 0);
-  cli_result_clear(&r);
-  g_autofree char *points = read_file(out, "points.csv");
+  tu_result_clear(&r);
+  g_autofree char *points = tu_read_in(out, "points.csv");
   g_auto(GStrv) rows = g_strsplit(points, "\n", -1);
   /* Axes in the order given (a list of one-key tables), the last axis fastest. */
   g_assert_cmpstr(rows[0], ==, "id,nested_hosts,l2_util,rep,seed,duration,command");
@@ -266,14 +228,14 @@ static void test_points_and_seeds(void) {
   g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &ws, &error);
   g_assert_no_error(error);
   g_assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
-  g_autofree char *a = read_file(ref, "summary.json");
-  g_autofree char *b = read_file(alone, "summary.json");
+  g_autofree char *a = tu_read_in(ref, "summary.json");
+  g_autofree char *b = tu_read_in(alone, "summary.json");
   g_assert_cmpstr(a, ==, b);
   /* A second sweep into the same folder without --resume is refused. */
   r = cli("sweep", file, "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 2);
   g_assert_nonnull(strstr(r.err, "add --resume"));
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   tu_rm_rf(dir);
 }
 
@@ -285,23 +247,23 @@ static void test_failed_point(void) {
   g_autofree char *file = lab_sweep(dir, "  axes = { l2_util = {0.5, \"lots\"} }, duration = \"5s\",\n"
                                          "  metrics = { \"esx01:%USED\" },\n");
   g_autofree char *out = g_build_filename(dir, "out", NULL);
-  cli_result r = cli("sweep", file, "-j", "1", "--out", out, NULL);
+  tu_result r = cli("sweep", file, "-j", "1", "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 1);
   g_assert_nonnull(strstr(r.err, "point 0001-r0 failed; rerun it alone with:"));
   /* The run's own complaint (param() in the scenario loader) about the value. */
   g_assert_nonnull(strstr(r.err, "param 'l2_util': invalid '--set l2_util'"));
-  g_autofree char *failed = read_file(out, "failed.txt");
+  g_autofree char *failed = tu_read_in(out, "failed.txt");
   g_assert_nonnull(strstr(failed, "point 0001-r0 failed"));
   g_assert_null(strstr(failed, "0000-r0"));
   g_autofree char *csv = g_build_filename(out, "sweep.csv", NULL);
   g_assert_false(g_file_test(csv, G_FILE_TEST_EXISTS));
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   r = cli("sweep", file, "--resume", "-j", "1", "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 1);
   g_assert_nonnull(strstr(r.err, "1 of 2 points already done"));
   g_assert_nonnull(strstr(r.err, "sweep: 2/2 0001-r0 FAILED"));
   g_assert_null(strstr(r.err, "0000-r0 done"));
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   tu_rm_rf(dir);
 }
 
@@ -335,9 +297,9 @@ static void test_kill_and_resume(void) {
                      "  metrics = { \"esx01/vESX1/vm1:effective_pct\",\n"
                      "              \"mean(kind:vm&layer:2:effective_pct)\" },\n");
   g_autofree char *clean = g_build_filename(dir, "clean", NULL);
-  cli_result r = cli("sweep", file, "-j", "2", "--out", clean, NULL);
+  tu_result r = cli("sweep", file, "-j", "2", "--out", clean, NULL);
   g_assert_cmpint(r.status, ==, 0);
-  cli_result_clear(&r);
+  tu_result_clear(&r);
 
   g_autofree char *killed = g_build_filename(dir, "killed", NULL);
   const char *argv[] = {bin, "sweep", file, "-j", "2", "--out", killed, NULL};
@@ -369,7 +331,7 @@ static void test_kill_and_resume(void) {
   }
   if (half) {
     g_assert_cmpint(g_mkdir_with_parents(half, 0755), ==, 0);
-    g_free(write_in(half, "metrics.csv", "time_s,entity\n0,es"));
+    g_free(tu_write_in(half, "metrics.csv", "time_s,entity\n0,es"));
   }
   /* Remember each done run's summary.json: --resume must leave them alone. */
   g_autoptr(GHashTable) inode = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -389,7 +351,7 @@ static void test_kill_and_resume(void) {
   guint lines = 0;
   for (const char *p = r.err; (p = strstr(p, " done (")); p++) lines++;
   g_assert_cmpuint(lines, ==, 16 - before);
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   GHashTableIter it;
   gpointer k, v;
   g_hash_table_iter_init(&it, inode);
@@ -399,8 +361,8 @@ static void test_kill_and_resume(void) {
     g_assert_cmpuint((gsize)st.st_ino, ==, GPOINTER_TO_SIZE(v));
   }
   g_assert_cmpuint(count_done(killed), ==, 16);
-  g_autofree char *a = read_file(clean, "sweep.csv");
-  g_autofree char *b = read_file(killed, "sweep.csv");
+  g_autofree char *a = tu_read_in(clean, "sweep.csv");
+  g_autofree char *b = tu_read_in(killed, "sweep.csv");
   g_assert_cmpstr(a, ==, b);
   tu_rm_rf(dir);
 }
@@ -428,9 +390,9 @@ static void test_workers_die_with_sweep(void) {
   /* Every member of the group (the workers) goes away on its own: this loop ends. */
   while (kill(-pid, 0) == 0) g_usleep(1000);
   g_assert_cmpint(errno, ==, ESRCH);
-  cli_result r = cli("sweep", file, "-j", "2", "--resume", "--out", out, NULL);
+  tu_result r = cli("sweep", file, "-j", "2", "--resume", "--out", out, NULL);
   g_assert_cmpint(r.status, ==, 0);
-  cli_result_clear(&r);
+  tu_result_clear(&r);
   g_assert_cmpuint(count_done(out), ==, 16);
   tu_rm_rf(dir);
 }
@@ -456,16 +418,16 @@ static void test_emit_and_collect(void) {
                                          "           {traffic = {false}} },\n"
                                          "  duration = \"5s\", metrics = { \"esx01:%USED\" },\n");
   g_autofree char *local = g_build_filename(dir, "local", NULL);
-  cli_result r = cli("sweep", file, "--out", local, NULL);
+  tu_result r = cli("sweep", file, "--out", local, NULL);
   g_assert_cmpint(r.status, ==, 0);
-  cli_result_clear(&r);
-  g_autofree char *want = read_file(local, "sweep.csv");
+  tu_result_clear(&r);
+  g_autofree char *want = tu_read_in(local, "sweep.csv");
 
   g_autofree char *slurm = g_build_filename(dir, "slurm", NULL);
   r = cli("sweep", file, "--emit", "slurm", "--per-task", "3", "--out", slurm, NULL);
   g_assert_cmpint(r.status, ==, 0);
-  cli_result_clear(&r);
-  g_autofree char *script = read_file(slurm, "slurm.sh");
+  tu_result_clear(&r);
+  g_autofree char *script = tu_read_in(slurm, "slurm.sh");
   g_assert_nonnull(strstr(script, "\n#SBATCH --array=0-2\n")); /* ceil(7 / 3) = 3 tasks */
   g_autofree char *path = g_build_filename(slurm, "slurm.sh", NULL);
   g_autofree char *qpath = g_shell_quote(path);
@@ -478,22 +440,22 @@ static void test_emit_and_collect(void) {
   }
   r = cli("sweep", "--collect", slurm, NULL);
   g_assert_cmpint(r.status, ==, 0);
-  cli_result_clear(&r);
-  g_autofree char *got = read_file(slurm, "sweep.csv");
+  tu_result_clear(&r);
+  g_autofree char *got = tu_read_in(slurm, "sweep.csv");
   g_assert_cmpstr(got, ==, want);
 
   g_autofree char *par = g_build_filename(dir, "parallel", NULL);
   r = cli("sweep", file, "--emit", "parallel", "--out", par, NULL);
   g_assert_cmpint(r.status, ==, 0);
-  cli_result_clear(&r);
-  g_autofree char *jobs = read_file(par, "jobs.txt");
+  tu_result_clear(&r);
+  g_autofree char *jobs = tu_read_in(par, "jobs.txt");
   g_auto(GStrv) lines = g_strsplit(g_strchomp(jobs), "\n", -1);
   g_assert_cmpuint(g_strv_length(lines), ==, 7);
   for (char **l = lines; *l; l++) sh(*l, NULL);
   r = cli("sweep", "--collect", par, NULL);
   g_assert_cmpint(r.status, ==, 0);
-  cli_result_clear(&r);
-  g_autofree char *got2 = read_file(par, "sweep.csv");
+  tu_result_clear(&r);
+  g_autofree char *got2 = tu_read_in(par, "sweep.csv");
   g_assert_cmpstr(got2, ==, want);
   tu_rm_rf(dir);
 }
