@@ -20,6 +20,7 @@
 #include "models/virt.h"
 #include "src/met.h"
 #include "src/run.h"
+#include "src/out.h"
 #include "src/scn.h"
 #include "src/units.h"
 
@@ -678,16 +679,6 @@ void xpl_format_text(const xpl_result *r, GString *o) {
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
-static void json_str(GString *o, const char *s) {
-  g_string_append_c(o, '"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') g_string_append_printf(o, "\\%c", *p);
-    else if (*p < 0x20) g_string_append_printf(o, "\\u%04x", *p);
-    else g_string_append_c(o, (char)*p);
-  }
-  g_string_append_c(o, '"');
-}
-
 /* Numbers in the shortest form that reads back exactly; NAN and infinities as null. */
 static void json_num(GString *o, double v) {
   if (!isfinite(v)) {
@@ -700,7 +691,7 @@ static void json_num(GString *o, double v) {
 
 static void json_key(GString *o, const char *k, gboolean first) {
   if (!first) g_string_append_c(o, ',');
-  json_str(o, k);
+  out_json_string(o, k);
   g_string_append_c(o, ':');
 }
 
@@ -711,13 +702,13 @@ static void json_kn(GString *o, const char *k, double v) {
 
 static void json_ks(GString *o, const char *k, const char *v) {
   json_key(o, k, FALSE);
-  json_str(o, v);
+  out_json_string(o, v);
 }
 
 void xpl_format_json(const xpl_result *r, GString *o) {
   g_string_append_c(o, '{');
   json_key(o, "scenario", TRUE);
-  json_str(o, r->scenario);
+  out_json_string(o, r->scenario);
   json_kn(o, "seed", (double)r->seed);
   json_kn(o, "duration_s", r->span_s);
   json_kn(o, "warmup_s", r->warmup_s);
@@ -737,7 +728,7 @@ void xpl_format_json(const xpl_result *r, GString *o) {
     const xpl_level *L = &g_array_index(r->levels, xpl_level, i);
     g_string_append(o, i ? ",{" : "{");
     json_key(o, "vm", TRUE);
-    json_str(o, L->vm);
+    out_json_string(o, L->vm);
     json_ks(o, "scheduler", L->scheduler);
     json_kn(o, "layer", L->layer);
     json_kn(o, "vcpus", L->vcpus);
@@ -761,7 +752,7 @@ void xpl_format_json(const xpl_result *r, GString *o) {
   json_key(o, "host", FALSE);
   g_string_append_c(o, '{');
   json_key(o, "path", TRUE);
-  json_str(o, r->host);
+  out_json_string(o, r->host);
   json_ks(o, "cpu", r->host_cpu);
   json_kn(o, "%UTIL", r->host_util_pct);
   g_string_append_c(o, '}');
@@ -771,7 +762,7 @@ void xpl_format_json(const xpl_result *r, GString *o) {
     const xpl_cause *c = &g_array_index(r->causes, xpl_cause, i);
     g_string_append(o, i ? ",{" : "{");
     json_key(o, "key", TRUE);
-    json_str(o, c->key);
+    out_json_string(o, c->key);
     json_ks(o, "label", c->label);
     json_kn(o, "seconds", c->seconds);
     json_kn(o, "pct_time", c->pct_time);
@@ -787,14 +778,14 @@ void xpl_format_json(const xpl_result *r, GString *o) {
   } else {
     g_string_append_c(o, '{');
     json_key(o, "cpu", TRUE);
-    json_str(o, r->cpu_model);
+    out_json_string(o, r->cpu_model);
     json_ks(o, "profile", r->profile);
     json_ks(o, "profile_source", r->profile_source);
     json_key(o, "modes", FALSE);
     g_string_append_c(o, '[');
     for (guint i = 0; i < r->modes->len; i++) {
       if (i) g_string_append_c(o, ',');
-      json_str(o, g_ptr_array_index(r->modes, i));
+      out_json_string(o, g_ptr_array_index(r->modes, i));
     }
     g_string_append_c(o, ']');
     json_kn(o, "exit_multiplication", r->exit_multiplication);
@@ -820,7 +811,7 @@ void xpl_format_json(const xpl_result *r, GString *o) {
       const xpl_param *p = &g_array_index(r->params, xpl_param, i);
       g_string_append(o, i ? ",{" : "{");
       json_key(o, "name", TRUE);
-      json_str(o, p->name);
+      out_json_string(o, p->name);
       json_kn(o, "value", p->value);
       json_ks(o, "source", p->source);
       g_string_append_c(o, '}');

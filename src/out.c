@@ -124,7 +124,7 @@ void out_append_seconds(GString *s, gint64 ns) {
  * U+001F escaped (the short forms where JSON has them), everything else, UTF-8 included, as
  * is. JSON text must be UTF-8, and paths come from scenario files that may not be: invalid
  * bytes become U+FFFD rather than an unreadable file. */
-static void json_string(GString *out, const char *s) {
+void out_json_string(GString *out, const char *s) {
   g_autofree char *valid = NULL;
   if (!g_utf8_validate(s, -1, NULL)) s = valid = g_utf8_make_valid(s, -1);
   g_string_append_c(out, '"');
@@ -155,14 +155,14 @@ static void json_number(GString *out, double v) {
 
 static void json_string_or_null(GString *out, const char *s) {
   if (s)
-    json_string(out, s);
+    out_json_string(out, s);
   else
     g_string_append(out, "null");
 }
 
 static void json_key(GString *out, int indent, const char *key) {
   g_string_append_printf(out, "%*s", indent, "");
-  json_string(out, key);
+  out_json_string(out, key);
   g_string_append(out, ": ");
 }
 
@@ -171,7 +171,7 @@ static void json_entity_value(const char *key, double num, const char *str, void
   g_string_append(out, ",\n");
   json_key(out, 6, key);
   if (str)
-    json_string(out, str);
+    out_json_string(out, str);
   else
     json_number(out, num);
 }
@@ -195,7 +195,7 @@ static void append_set(GString *s, GHashTable *set) {
   g_string_append(s, "{\n");
   for (guint i = 0; i < n; i++) {
     json_key(s, 4, names[i]);
-    json_string(s, g_hash_table_lookup(set, names[i]));
+    out_json_string(s, g_hash_table_lookup(set, names[i]));
     g_string_append(s, i + 1 < n ? ",\n" : "\n");
   }
   g_string_append(s, "  },\n");
@@ -235,7 +235,7 @@ char *out_summary_json(const out_run_info *info, const met_table *t) {
     json_key(s, 4, met_entity_path(t, e));
     g_string_append(s, "{\n");
     json_key(s, 6, "kind");
-    json_string(s, met_entity_kind(t, e));
+    out_json_string(s, met_entity_kind(t, e));
     g_string_append(s, ",\n");
     json_key(s, 6, "layer");
     g_string_append_printf(s, "%d", met_entity_layer(t, e));
@@ -247,7 +247,7 @@ char *out_summary_json(const out_run_info *info, const met_table *t) {
     /* Last, because it is long: a reader of the file sees the run's fields first. */
     g_string_append(s, ",\n");
     json_key(s, 2, "scenario_text");
-    json_string(s, info->scenario_text);
+    out_json_string(s, info->scenario_text);
   }
   g_string_append(s, "\n}\n");
   return g_string_free(s, FALSE);

@@ -40,6 +40,10 @@ char *out_metrics_csv(const met_table *t);
  * when `all`), or the same as JSON or CSV. */
 void out_print(FILE *f, out_format fmt, const out_run_info *info, const met_table *t, gboolean all);
 
+/* Appends s as a JSON string literal (quote, backslash and control characters escaped; bytes
+ * that are not UTF-8 become U+FFFD): the one escaper of every JSON nestsim writes. */
+void out_json_string(GString *out, const char *s);
+
 /* Appends ns as exact decimal seconds without trailing zeros, as summary.json writes times:
  * 5000000000 -> "5", 1500000 -> "0.0015". */
 void out_append_seconds(GString *s, gint64 ns);

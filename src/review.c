@@ -69,6 +69,7 @@
 #include "models/mem.h"
 #include "models/net.h"
 #include "models/virt.h"
+#include "src/out.h"
 #include "src/scn.h"
 #include "src/topo.h"
 
@@ -505,18 +506,10 @@ static void print_table(FILE *f, const GPtrArray *vs) {
   }
 }
 
+/* A JSON string, or null for NULL (a verdict that fits has no fix). */
 static void json_string(GString *out, const char *s) {
-  if (!s) {
-    g_string_append(out, "null");
-    return;
-  }
-  g_string_append_c(out, '"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') g_string_append_printf(out, "\\%c", *p);
-    else if (*p < 0x20) g_string_append_printf(out, "\\u%04x", *p);
-    else g_string_append_c(out, (char)*p);
-  }
-  g_string_append_c(out, '"');
+  if (s) out_json_string(out, s);
+  else g_string_append(out, "null");
 }
 
 char *rev_json(const topo_scenario *scn, const GPtrArray *vs) {

@@ -90,18 +90,25 @@ static topo_vswitch *vswitch_new(topo_host *h, topo_vm *vm, const char *name, co
   return s;
 }
 
-static topo_portgroup *pg_new(topo_vswitch *s, const char *name, int vlan, topo_policy p,
-                              topo_policy m, topo_policy f) {
+/* A port group with its policy, for a vSwitch (`s`) or a dvSwitch (`d`): exactly one given. */
+static topo_portgroup *pg_add(topo_vswitch *s, topo_dvswitch *d, const char *name, int vlan,
+                              topo_policy p, topo_policy m, topo_policy f) {
   topo_portgroup *pg = g_new0(topo_portgroup, 1);
   pg->name = g_strdup(name);
   pg->vlan = vlan;
   pg->promiscuous = p;
   pg->mac_changes = m;
   pg->forged_transmits = f;
-  pg->owner = s;
+  pg->distributed = d != NULL;
+  pg->owner = d ? (void *)d : (void *)s;
   pg->where = where();
-  g_ptr_array_add(s->portgroups, pg);
+  g_ptr_array_add(d ? d->portgroups : s->portgroups, pg);
   return pg;
+}
+
+static topo_portgroup *pg_new(topo_vswitch *s, const char *name, int vlan, topo_policy p,
+                              topo_policy m, topo_policy f) {
+  return pg_add(s, NULL, name, vlan, p, m, f);
 }
 
 static topo_dvswitch *dvs_new(topo_scenario *s, const char *name, const char *uplink,
@@ -120,17 +127,7 @@ static topo_dvswitch *dvs_new(topo_scenario *s, const char *name, const char *up
 
 static topo_portgroup *dvpg_new(topo_dvswitch *d, const char *name, int vlan, topo_policy p,
                                 topo_policy m, topo_policy f) {
-  topo_portgroup *pg = g_new0(topo_portgroup, 1);
-  pg->name = g_strdup(name);
-  pg->vlan = vlan;
-  pg->promiscuous = p;
-  pg->mac_changes = m;
-  pg->forged_transmits = f;
-  pg->distributed = true;
-  pg->owner = d;
-  pg->where = where();
-  g_ptr_array_add(d->portgroups, pg);
-  return pg;
+  return pg_add(NULL, d, name, vlan, p, m, f);
 }
 
 /* A VM on host h (parent NULL) or on nested hypervisor `parent`; `nested` gives it a hypervisor. */
