@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "src/cli.h"
 #include "models/virt.h"
 #include "src/met.h"
 #include "src/run.h"
@@ -25,8 +26,6 @@
 #include "src/units.h"
 
 G_DEFINE_QUARK(nestsim-explain-error-quark, xpl_error)
-
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 /* At most this many VM paths in an "unknown VM" message: enough to spot a typo, short enough
  * to read for a datacenter. */
@@ -824,17 +823,6 @@ void xpl_format_json(const xpl_result *r, GString *o) {
 
 /* ---- The command ----------------------------------------------------------------------------- */
 
-static int usage_error(GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static int usage_error(GOptionContext *ctx, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
-  fprintf(stderr, "nestsim: %s\n\n%s", msg, help);
-  return EXIT_USAGE;
-}
-
 int xpl_main(int argc, char **argv) {
   g_auto(GStrv) sets = NULL;
   g_autofree char *seed_text = NULL, *duration_text = NULL, *format = NULL;
@@ -852,37 +840,37 @@ int xpl_main(int argc, char **argv) {
            "VM is a path (esx01/vESX1/vm1), the tail of one (vESX1/vm1) or a unique name.");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) err = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return usage_error(ctx, "%s", err->message);
-  if (argc != 3) return usage_error(ctx, "explain takes a scenario file and a VM");
+  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return cli_usage_error(ctx, "%s", err->message);
+  if (argc != 3) return cli_usage_error(ctx, "explain takes a scenario file and a VM");
   gboolean json = FALSE;
   if (format && !strcmp(format, "json")) json = TRUE;
   else if (format && strcmp(format, "text"))
-    return usage_error(ctx, "--format: expected text or json, got \"%s\"", format);
+    return cli_usage_error(ctx, "--format: expected text or json, got \"%s\"", format);
   guint64 seed = 0;
   if (seed_text && !g_ascii_string_to_unsigned(seed_text, 10, 0, G_MAXUINT64, &seed, NULL))
-    return usage_error(ctx, "--seed: expected an integer >= 0, got \"%s\"", seed_text);
+    return cli_usage_error(ctx, "--seed: expected an integer >= 0, got \"%s\"", seed_text);
   double duration = 0;
   if (duration_text) {
     g_autofree char *why = NULL;
     if (!unit_parse(UNIT_TIME, duration_text, &duration, &why) || duration < 1)
-      return usage_error(ctx, "--duration: %s, got \"%s\"", why ? why : "expected a time > 0",
+      return cli_usage_error(ctx, "--duration: %s, got \"%s\"", why ? why : "expected a time > 0",
                          duration_text);
   }
   g_autoptr(topo_scenario) scn = scn_load_file_sets(argv[1], sets, &err);
   if (!scn) {
     fprintf(stderr, "%s\n", err->message);
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   if (seed_text) scn->seed = seed;
   if (duration_text) scn->duration_ns = (gint64)duration;
   g_autoptr(xpl_result) r = xpl_explain(scn, argv[2], &err);
   if (!r) {
     fprintf(stderr, "nestsim: %s\n", err->message);
-    return err->domain == XPL_ERROR || err->domain == SCN_ERROR ? EXIT_USAGE : EXIT_RUNTIME;
+    return err->domain == XPL_ERROR || err->domain == SCN_ERROR ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
   }
   g_autoptr(GString) out = g_string_new(NULL);
   if (json) xpl_format_json(r, out);
   else xpl_format_text(r, out);
   fputs(out->str, stdout);
-  return EXIT_OK;
+  return CLI_EXIT_OK;
 }

@@ -30,12 +30,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "src/cli.h"
 #include "src/scn.h"
 #include "src/sweep.h"
 #include "src/topo.h"
 #include "src/units.h"
-
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_NONE_FITS = 3 };
 
 /* The widest range fit accepts: 2^40 values take 42 runs, and keeping every value well inside
  * gint64 keeps the midpoint arithmetic simple. */
@@ -353,7 +352,7 @@ static gboolean spawn_run(const fit_ctx *c, const fit_run *r, GPid *pid, GError 
   return ok;
 }
 
-/* Reads a finished run's summary.json into r->vals. Returns EXIT_OK, or the exit status after
+/* Reads a finished run's summary.json into r->vals. Returns CLI_EXIT_OK, or the exit status after
  * saying what is wrong (a target that does not apply to the scenario is bad input). */
 static int read_run(const fit_ctx *c, fit_run *r) {
   g_autofree char *path = g_build_filename(c->dir, "runs", r->id, "summary.json", NULL);
@@ -361,19 +360,19 @@ static int read_run(const fit_ctx *c, fit_run *r) {
   g_autoptr(GError) err = NULL;
   if (!g_file_get_contents(path, &json, NULL, &err)) {
     fprintf(stderr, "nestsim: %s\n", err->message);
-    return EXIT_RUNTIME;
+    return CLI_EXIT_RUNTIME;
   }
   for (guint k = 0; k < c->metrics->len; k++)
     if (!metric_value(c->metrics->pdata[k], json, &r->vals[k], &err)) {
       fprintf(stderr, "nestsim: --target: %s (in %s)\n", err->message, path);
-      return EXIT_USAGE;
+      return CLI_EXIT_USAGE;
     }
   r->pass = TRUE;
   for (guint i = 0; i < c->targets->len; i++) {
     const fit_target *t = c->targets->pdata[i];
     r->pass &= op_holds(t->op, r->vals[t->metric], t->bound);
   }
-  return EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 /* Runs runs[from ..] on c->jobs processes and reads their results. On a failed run, waits for
@@ -383,7 +382,7 @@ static int read_run(const fit_ctx *c, fit_run *r) {
 static int run_batch(const fit_ctx *c, guint from) {
   g_autoptr(GHashTable) running = g_hash_table_new(g_direct_hash, g_direct_equal);
   guint next = from;
-  int status = EXIT_OK;
+  int status = CLI_EXIT_OK;
   fit_run *failed = NULL;
   int failed_code = 0;
   while ((next < c->runs->len && !failed) || g_hash_table_size(running)) {
@@ -395,7 +394,7 @@ static int run_batch(const fit_ctx *c, guint from) {
         fprintf(stderr, "nestsim: cannot start a run: %s\n", err->message);
         failed = r;
         failed_code = -1;
-        status = EXIT_RUNTIME;
+        status = CLI_EXIT_RUNTIME;
         break;
       }
       g_hash_table_insert(running, GINT_TO_POINTER(pid), r);
@@ -414,11 +413,11 @@ static int run_batch(const fit_ctx *c, guint from) {
     if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
       GStatBuf st;
       if (g_stat(log, &st) == 0 && st.st_size == 0) g_unlink(log);
-      if (status == EXIT_OK) status = read_run(c, r);
+      if (status == CLI_EXIT_OK) status = read_run(c, r);
     } else if (!failed) {
       failed = r;
       failed_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-      status = WIFEXITED(ws) && WEXITSTATUS(ws) == EXIT_USAGE ? EXIT_USAGE : EXIT_RUNTIME;
+      status = WIFEXITED(ws) && WEXITSTATUS(ws) == CLI_EXIT_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
     }
   }
   if (failed && failed_code >= 0) {
@@ -436,7 +435,7 @@ static int run_batch(const fit_ctx *c, guint from) {
             "status %d%s; rerun it alone with:\n  %s\n", text ? text : "",
             text && *text && !g_str_has_suffix(text, "\n") ? "\n" : "", c->param, v,
             failed->seed, failed_code,
-            failed_code == EXIT_USAGE ? " (the scenario refuses that value: narrow --range)" : "",
+            failed_code == CLI_EXIT_USAGE ? " (the scenario refuses that value: narrow --range)" : "",
             cmd->str);
     g_string_free(cmd, TRUE);
   }
@@ -512,7 +511,7 @@ static int run_round(fit_ctx *c, const gint64 *values, guint n, guint round) {
       g_ptr_array_add(c->runs, run);
     }
   int status = run_batch(c, from);
-  if (status != EXIT_OK) {
+  if (status != CLI_EXIT_OK) {
     /* Only completed runs stay in fit.csv. */
     g_ptr_array_set_size(c->runs, from);
     return status;
@@ -538,7 +537,7 @@ static int run_round(fit_ctx *c, const gint64 *values, guint n, guint round) {
     g_ptr_array_add(c->points, p);
     print_point(c, p);
   }
-  return EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 /* fit.csv: one row per run in the order run — run, round, the value, seed, every metric, the
@@ -591,7 +590,7 @@ static int search(fit_ctx *c, gint64 *good, gint64 *bad) {
   for (guint round = 2; llabs(*bad - *good) > 1; round++) {
     guint n = probe_values(c, MIN(*good, *bad), MAX(*good, *bad), vals);
     int status = run_round(c, vals, n, round);
-    if (status != EXIT_OK) return status;
+    if (status != CLI_EXIT_OK) return status;
     /* Walk from the good end: the last pass before the first fail is the new good end. A pass
      * beyond a fail contradicts monotonicity; the answer then stays on the safe side. */
     g_qsort_with_data(vals, (gint)n, sizeof *vals, cmp_by_distance, good);
@@ -614,7 +613,7 @@ static int search(fit_ctx *c, gint64 *good, gint64 *bad) {
     *good = g;
     *bad = b;
   }
-  return EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 /* ---- Input ------------------------------------------------------------------------------ */
@@ -632,21 +631,6 @@ static gboolean parse_bound(const char *text, gint64 *v, char **unit) {
   *v = (gint64)x;
   *unit = g_strdup(p);
   return TRUE;
-}
-
-static int usage_error(GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static int usage_error(GOptionContext *ctx, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  if (ctx) {
-    g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
-    fprintf(stderr, "nestsim: %s\n\n%s", msg, help);
-  } else {
-    fprintf(stderr, "nestsim: %s\n", msg);
-  }
-  return EXIT_USAGE;
 }
 
 static gint cmp_strp(gconstpointer a, gconstpointer b) {
@@ -687,18 +671,18 @@ static int conclude(const fit_ctx *c, gint64 lo, gint64 hi, gint64 good, gint64 
     g_autofree char *why = failures(c, point_of(c, bad));
     printf("%s %s that meets all targets: %s (%s fails %s); %s\n",
            good < bad ? "largest" : "smallest", c->param, vg, vb, why, tail);
-    return EXIT_OK;
+    return CLI_EXIT_OK;
   }
   if (plo->pass) {
     printf("every %s from %s to %s meets all targets: both ends pass, so the limit, if any, lies "
            "outside the range (widen --range); %s\n", c->param, vlo, vhi, tail);
-    return EXIT_OK;
+    return CLI_EXIT_OK;
   }
   g_autofree char *wlo = failures(c, plo), *whi = failures(c, phi);
   printf("no %s from %s to %s meets all targets: %s fails %s and %s fails %s (with "
          "monotonicity, so does every value between); %s\n",
          c->param, vlo, vhi, vlo, wlo, vhi, whi, tail);
-  return EXIT_NONE_FITS;
+  return CLI_EXIT_NO_FIT;
 }
 
 int fit_main(int argc, char **argv) {
@@ -739,22 +723,22 @@ int fit_main(int argc, char **argv) {
            "failed, 2 bad input.");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) err = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return usage_error(ctx, "%s", err->message);
-  if (argc != 2) return usage_error(ctx, "fit takes one scenario file");
-  if (!vary) return usage_error(ctx, "--vary PARAM is required");
-  if (jobs < 0) return usage_error(NULL, "-j: expected a number >= 1, got %d", jobs);
+  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return cli_usage_error(ctx, "%s", err->message);
+  if (argc != 2) return cli_usage_error(ctx, "fit takes one scenario file");
+  if (!vary) return cli_usage_error(ctx, "--vary PARAM is required");
+  if (jobs < 0) return cli_usage_error(NULL, "-j: expected a number >= 1, got %d", jobs);
   if (reps < 1 || reps > FIT_MAX_REPEAT)
-    return usage_error(NULL, "--repeat: expected 1 to %d, got %d", FIT_MAX_REPEAT, reps);
+    return cli_usage_error(NULL, "--repeat: expected 1 to %d, got %d", FIT_MAX_REPEAT, reps);
   if (probes < 1 || probes > FIT_MAX_PROBES)
-    return usage_error(NULL, "--probes: expected 1 to %d, got %d", FIT_MAX_PROBES, probes);
+    return cli_usage_error(NULL, "--probes: expected 1 to %d, got %d", FIT_MAX_PROBES, probes);
   guint64 seed = 0;
   if (seed_text && !g_ascii_string_to_unsigned(seed_text, 10, 0, G_MAXUINT64 / 2, &seed, NULL))
-    return usage_error(NULL, "--seed: expected an integer >= 0, got \"%s\"", seed_text);
+    return cli_usage_error(NULL, "--seed: expected an integer >= 0, got \"%s\"", seed_text);
   if (duration) {
     double ns = 0;
     g_autofree char *why = NULL;
     if (!unit_parse(UNIT_TIME, duration, &ns, &why) || ns < 1)
-      return usage_error(NULL, "--duration: %s, got \"%s\"", why ? why : "expected a time > 0",
+      return cli_usage_error(NULL, "--duration: %s, got \"%s\"", why ? why : "expected a time > 0",
                          duration);
   }
 
@@ -764,19 +748,19 @@ int fit_main(int argc, char **argv) {
   for (char **t = target_texts; t && *t; t++) {
     g_autofree char *why = NULL;
     if (!parse_target(*t, metrics, targets, &why))
-      return usage_error(NULL, "--target \"%s\": %s", *t, why);
+      return cli_usage_error(NULL, "--target \"%s\": %s", *t, why);
   }
 
   /* The scenario as the user sets it: the parameter must be one of its param()s. */
   g_autoptr(GHashTable) user_sets = scn_parse_sets(sets, &err);
-  if (!user_sets) return usage_error(NULL, "%s", err->message);
+  if (!user_sets) return cli_usage_error(NULL, "%s", err->message);
   if (g_hash_table_contains(user_sets, vary))
-    return usage_error(NULL, "--set %s: %s is the parameter --vary searches; set it with --range",
+    return cli_usage_error(NULL, "--set %s: %s is the parameter --vary searches; set it with --range",
                        vary, vary);
   g_autoptr(topo_scenario) scn = scn_load_file_sets(argv[1], sets, &err);
   if (!scn) {
     fprintf(stderr, "%s\n", err->message);
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   const char *dflt = g_hash_table_lookup(scn->params, vary);
   if (!dflt) {
@@ -788,7 +772,7 @@ int fit_main(int argc, char **argv) {
     g_ptr_array_sort(names, cmp_strp);
     g_ptr_array_add(names, NULL);
     g_autofree char *list = g_strjoinv(", ", (char **)names->pdata);
-    return usage_error(NULL, "--vary %s: no param() of %s reads it; its params are: %s", vary,
+    return cli_usage_error(NULL, "--vary %s: no param() of %s reads it; its params are: %s", vary,
                        argv[1], names->len > 1 ? list : "(none)");
   }
   gint64 lo = 0, hi = 0, d = 0;
@@ -798,10 +782,10 @@ int fit_main(int argc, char **argv) {
     g_auto(GStrv) ends = g_strsplit(range, ":", 3);
     if (g_strv_length(ends) != 2 || !parse_bound(ends[0], &lo, &unit) ||
         !parse_bound(ends[1], &hi, &unit_hi) || strcmp(unit, unit_hi) || lo >= hi)
-      return usage_error(NULL, "--range: expected LO:HI, two whole numbers with LO < HI and the "
+      return cli_usage_error(NULL, "--range: expected LO:HI, two whole numbers with LO < HI and the "
                          "same unit if any (1:16, 32GB:512GB), got \"%s\"", range);
     if (whole_default && strcmp(unit, dunit))
-      return usage_error(NULL, "--range \"%s\": %s's default is \"%s\": give the ends %s%s%s",
+      return cli_usage_error(NULL, "--range \"%s\": %s's default is \"%s\": give the ends %s%s%s",
                          range, vary, dflt, *dunit ? "in " : "without a unit",
                          *dunit ? dunit : "", *dunit ? " too" : "");
   } else if (whole_default) {
@@ -810,7 +794,7 @@ int fit_main(int argc, char **argv) {
     hi = 2 * d;
     unit = g_strdup(dunit);
   } else {
-    return usage_error(NULL, "--vary %s: give --range LO:HI (its default \"%s\" is not a whole "
+    return cli_usage_error(NULL, "--vary %s: give --range LO:HI (its default \"%s\" is not a whole "
                        "number, so fit cannot choose one; fit searches whole values)", vary, dflt);
   }
   if (!target_texts) {
@@ -841,19 +825,19 @@ int fit_main(int argc, char **argv) {
       .notes = g_ptr_array_new_with_free_func(g_free),
   };
   g_autoptr(GPtrArray) runs = c.runs, points = c.points, notes = c.notes;
-  if (!load_with(&c, lo) || !load_with(&c, hi)) return EXIT_USAGE;
+  if (!load_with(&c, lo) || !load_with(&c, hi)) return CLI_EXIT_USAGE;
   g_autofree char *rel = out ? g_strdup(out)
                              : g_strdup_printf("results/%s-fit-%s", scn->name, vary);
   c.dir = g_canonicalize_filename(rel, NULL);
   g_autofree char *dir = c.dir;
   c.bin = g_file_read_link("/proc/self/exe", &err);
   g_autofree char *bin = c.bin;
-  if (!bin) return usage_error(NULL, "cannot find the nestsim binary: %s", err->message);
+  if (!bin) return cli_usage_error(NULL, "cannot find the nestsim binary: %s", err->message);
   g_autofree char *runs_dir = g_build_filename(dir, "runs", NULL);
   g_autofree char *logs_dir = g_build_filename(dir, "logs", NULL);
   if (g_mkdir_with_parents(runs_dir, 0755) != 0 || g_mkdir_with_parents(logs_dir, 0755) != 0) {
     fprintf(stderr, "nestsim: cannot create %s: %s\n", dir, g_strerror(errno));
-    return EXIT_RUNTIME;
+    return CLI_EXIT_RUNTIME;
   }
 
   /* The header: what is searched, against what, and the assumption. */
@@ -888,7 +872,7 @@ int fit_main(int argc, char **argv) {
   int status = run_round(&c, ends, 2, 1);
   gint64 good = 0, bad = 0;
   gboolean found = FALSE;
-  if (status == EXIT_OK && point_of(&c, lo)->pass != point_of(&c, hi)->pass) {
+  if (status == CLI_EXIT_OK && point_of(&c, lo)->pass != point_of(&c, hi)->pass) {
     found = TRUE;
     good = point_of(&c, lo)->pass ? lo : hi;
     bad = good == lo ? hi : lo;
@@ -897,9 +881,9 @@ int fit_main(int argc, char **argv) {
   g_autoptr(GError) werr = NULL;
   if (!write_csv(&c, &werr)) {
     fprintf(stderr, "nestsim: %s\n", werr->message);
-    return EXIT_RUNTIME;
+    return CLI_EXIT_RUNTIME;
   }
-  if (status != EXIT_OK) return status;
+  if (status != CLI_EXIT_OK) return status;
   putchar('\n');
   int rc = conclude(&c, lo, hi, good, bad, found, (double)(g_get_monotonic_time() - t0) / 1e6);
   printf("wrote %s/fit.csv (the runs' folders: %s/)\n", dir, runs_dir);

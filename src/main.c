@@ -12,6 +12,7 @@
 
 #include "nestsim-config.h"
 #include "src/bench.h"
+#include "src/cli.h"
 #include "src/explain.h"
 #include "src/fit.h"
 #include "src/met.h"
@@ -23,20 +24,6 @@
 #include "src/scn.h"
 #include "src/sweep.h"
 #include "src/units.h"
-
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
-
-/* Prints a usage error the way GLib's option parser would and returns EXIT_USAGE. */
-static int usage_error(GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static int usage_error(GOptionContext *ctx, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
-  fprintf(stderr, "nestsim: %s\n\n%s", msg, help);
-  return EXIT_USAGE;
-}
 
 /* The folder a run writes into when --out is not given: results/<scenario>/<seed>/. */
 static char *default_out_dir(const topo_scenario *scn) {
@@ -70,24 +57,24 @@ static int cmd_run(int argc, char **argv) {
   g_option_context_set_summary(ctx, "Runs a scenario and writes summary.json and metrics.csv.");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) err = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return usage_error(ctx, "%s", err->message);
-  if (argc != 2) return usage_error(ctx, "run takes one scenario file");
+  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return cli_usage_error(ctx, "%s", err->message);
+  if (argc != 2) return cli_usage_error(ctx, "run takes one scenario file");
 
   out_format fmt = OUT_TABLE;
   if (format) {
     if (!strcmp(format, "table")) fmt = OUT_TABLE;
     else if (!strcmp(format, "json")) fmt = OUT_JSON;
     else if (!strcmp(format, "csv")) fmt = OUT_CSV;
-    else return usage_error(ctx, "--format: expected table, json or csv, got \"%s\"", format);
+    else return cli_usage_error(ctx, "--format: expected table, json or csv, got \"%s\"", format);
   }
   guint64 seed = 0;
   if (seed_text && !g_ascii_string_to_unsigned(seed_text, 10, 0, G_MAXUINT64, &seed, &err))
-    return usage_error(ctx, "--seed: expected an integer >= 0, got \"%s\"", seed_text);
+    return cli_usage_error(ctx, "--seed: expected an integer >= 0, got \"%s\"", seed_text);
   double duration = 0;
   if (duration_text) {
     g_autofree char *why = NULL;
     if (!unit_parse(UNIT_TIME, duration_text, &duration, &why) || duration < 1)
-      return usage_error(ctx, "--duration: %s, got \"%s\"", why ? why : "expected a time > 0",
+      return cli_usage_error(ctx, "--duration: %s, got \"%s\"", why ? why : "expected a time > 0",
                          duration_text);
   }
 
@@ -112,7 +99,7 @@ static int cmd_run(int argc, char **argv) {
   }
   if (!scn) {
     fprintf(stderr, "%s\n", err->message);
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   if (seed_text) scn->seed = seed;
   if (duration_text) scn->duration_ns = (gint64)duration;
@@ -123,7 +110,7 @@ static int cmd_run(int argc, char **argv) {
   run_result res = {0};
   if (!run_scenario(scn, trace_paths, met, &res, &err)) {
     fprintf(stderr, "%s\n", err->message);
-    return err->domain == SCN_ERROR ? EXIT_USAGE : EXIT_RUNTIME;
+    return err->domain == SCN_ERROR ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
   }
   g_autoptr(GString) trace = res.trace;
   gint64 t1 = g_get_monotonic_time();
@@ -149,12 +136,12 @@ static int cmd_run(int argc, char **argv) {
     g_autofree char *stale = g_build_filename(dir, "trace.csv", NULL);
     if (g_unlink(stale) != 0 && errno != ENOENT) {
       fprintf(stderr, "nestsim: cannot remove %s: %s\n", stale, g_strerror(errno));
-      return EXIT_RUNTIME;
+      return CLI_EXIT_RUNTIME;
     }
   }
   if (!out_write_dir(dir, &info, met, extra, &err)) {
     fprintf(stderr, "nestsim: %s\n", err->message);
-    return EXIT_RUNTIME;
+    return CLI_EXIT_RUNTIME;
   }
   /* The summary on stdout is the run's results; the scenario text stays in the file. */
   out_run_info shown = info;
@@ -174,11 +161,11 @@ static int cmd_run(int argc, char **argv) {
   if (plot && !plot_dir(dir, NULL, NULL, &err)) {
     if (!g_error_matches(err, PLOT_ERROR, PLOT_ERROR_NO_GNUPLOT)) {
       fprintf(stderr, "nestsim: %s\n", err->message);
-      return EXIT_RUNTIME;
+      return CLI_EXIT_RUNTIME;
     }
     fprintf(stderr, "nestsim: %s\n", err->message);
   }
-  return EXIT_OK;
+  return CLI_EXIT_OK;
 }
 
 static const char *const main_help =
@@ -197,13 +184,13 @@ static const char *const main_help =
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "--version")) {
     printf("nestsim %s\n", NESTSIM_VERSION);
-    return EXIT_OK;
+    return CLI_EXIT_OK;
   }
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
       !strcmp(argv[1], "help")) {
     printf("Usage: nestsim COMMAND [OPTION...]\n\n"
            "nestsim simulates nested virtualized datacenters.\n\n%s", main_help);
-    return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
   }
   /* Each command parses its own options; argv[0] becomes "nestsim COMMAND" in their help. */
   g_autofree char *prog = g_strdup_printf("nestsim %s", argv[1]);
@@ -219,5 +206,5 @@ int main(int argc, char **argv) {
   if (!strcmp(sub_argv0, "plot")) return plot_main(argc - 1, argv + 1);
   if (!strcmp(sub_argv0, "bench")) return bench_main(argc - 1, argv + 1);
   fprintf(stderr, "nestsim: unknown command '%s'\n\n%s", sub_argv0, main_help);
-  return EXIT_USAGE;
+  return CLI_EXIT_USAGE;
 }

@@ -19,14 +19,13 @@
 #include <string.h>
 
 #include "nestsim-config.h"
+#include "src/cli.h"
 #include "src/met.h"
 #include "src/out.h"
 #include "src/plot.h"
 #include "src/review.h"
 #include "src/scn.h"
 #include "src/topo.h"
-
-enum { RPT_EXIT_OK = 0, RPT_EXIT_RUNTIME = 1, RPT_EXIT_USAGE = 2 };
 
 /* ---------------------------------------------------------------------------------------------
  * HTML text. */
@@ -531,17 +530,6 @@ static char *build_report(const char *dir, const out_summary *sum, gboolean *war
   return g_string_free(h, FALSE);
 }
 
-static int usage_error(GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static int usage_error(GOptionContext *ctx, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
-  fprintf(stderr, "nestsim: %s\n\n%s", msg, help);
-  return RPT_EXIT_USAGE;
-}
-
 int rpt_main(int argc, char **argv) {
   g_autofree char *out = NULL;
   GOptionEntry entries[] = {
@@ -555,14 +543,14 @@ int rpt_main(int argc, char **argv) {
            "the attribution and the scenario text.");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) err = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return usage_error(ctx, "%s", err->message);
-  if (argc != 2) return usage_error(ctx, "report takes one results folder");
+  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return cli_usage_error(ctx, "%s", err->message);
+  if (argc != 2) return cli_usage_error(ctx, "report takes one results folder");
   const char *dir = argv[1];
   g_autoptr(out_summary) sum = out_summary_read(dir, &err);
   if (!sum) {
     fprintf(stderr, "nestsim: %s (is '%s' a folder written by nestsim run?)\n", err->message,
             dir);
-    return RPT_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   gboolean warned = FALSE;
   g_autofree char *html = build_report(dir, sum, &warned);
@@ -571,8 +559,8 @@ int rpt_main(int argc, char **argv) {
    * sees half a report. */
   if (!g_file_set_contents(path, html, -1, &err)) {
     fprintf(stderr, "nestsim: cannot write the report: %s\n", err->message);
-    return RPT_EXIT_RUNTIME;
+    return CLI_EXIT_RUNTIME;
   }
   printf("report in %s\n", path);
-  return RPT_EXIT_OK;
+  return CLI_EXIT_OK;
 }

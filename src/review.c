@@ -66,6 +66,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "src/cli.h"
 #include "models/mem.h"
 #include "models/net.h"
 #include "models/virt.h"
@@ -541,17 +542,6 @@ char *rev_json(const topo_scenario *scn, const GPtrArray *vs) {
 
 /* ---- The command ---- */
 
-static int usage_error(GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static int usage_error(GOptionContext *ctx, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
-  fprintf(stderr, "nestsim: %s\n\n%s", msg, help);
-  return 2;
-}
-
 int rev_main(int argc, char **argv) {
   g_auto(GStrv) sets = NULL;
   g_autofree char *format = NULL;
@@ -571,15 +561,15 @@ int rev_main(int argc, char **argv) {
            "tight, 3 something does not fit, 2 bad input or usage.");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) err = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return usage_error(ctx, "%s", err->message);
-  if (argc != 2) return usage_error(ctx, "check takes one scenario file");
+  if (!g_option_context_parse(ctx, &argc, &argv, &err)) return cli_usage_error(ctx, "%s", err->message);
+  if (argc != 2) return cli_usage_error(ctx, "check takes one scenario file");
   gboolean json = format && !strcmp(format, "json");
   if (format && !json && strcmp(format, "text"))
-    return usage_error(ctx, "--format must be text or json, not '%s'", format);
+    return cli_usage_error(ctx, "--format must be text or json, not '%s'", format);
   g_autoptr(topo_scenario) scn = scn_load_file_sets(argv[1], sets, &err);
   if (!scn) {
     fprintf(stderr, "%s\n", err->message);
-    return 2;
+    return CLI_EXIT_USAGE;
   }
   /* Requested CPU/MMU modes ESXi would not give (models/virt.h): warnings on stderr. What it
    * refuses to power on is a verdict (poweron_vm), not repeated here. */
@@ -603,5 +593,5 @@ int rev_main(int argc, char **argv) {
     g_autofree char *line = overall_line(vs);
     printf("\n%s\n", line);
   }
-  return rev_worst(vs) == REV_DOES_NOT_FIT ? 3 : 0;
+  return rev_worst(vs) == REV_DOES_NOT_FIT ? CLI_EXIT_NO_FIT : CLI_EXIT_OK;
 }

@@ -28,14 +28,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "src/cli.h"
 #include "src/out.h"
 #include "src/plot.h"
 #include "src/scn.h"
 #include "src/units.h"
 
 G_DEFINE_QUARK(nestsim-sweep-error-quark, swp_error)
-
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 /* A sweep file is a few lines; a script still running after this many Lua instructions is
  * looping. */
@@ -970,7 +969,7 @@ static char *failure_report(runner *rn) {
 
 static int fail(GError *err) {
   fprintf(stderr, "%s\n", err->message);
-  return err->domain == SWP_ERROR && err->code == SWP_ERROR_INPUT ? EXIT_USAGE : EXIT_RUNTIME;
+  return err->domain == SWP_ERROR && err->code == SWP_ERROR_INPUT ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
 }
 
 static gboolean write_text(const char *dir, const char *name, const char *text, GError **error) {
@@ -1133,9 +1132,9 @@ static gboolean check_first_point(const swp_sweep *s, GError **error) {
  * value of the second). Without gnuplot the sweep has still succeeded: say how to get it. */
 static int draw(const char *dir) {
   g_autoptr(GError) err = NULL;
-  if (plot_dir(dir, NULL, NULL, &err)) return EXIT_OK;
+  if (plot_dir(dir, NULL, NULL, &err)) return CLI_EXIT_OK;
   fprintf(stderr, "nestsim: %s\n", err->message);
-  return g_error_matches(err, PLOT_ERROR, PLOT_ERROR_NO_GNUPLOT) ? EXIT_OK : EXIT_RUNTIME;
+  return g_error_matches(err, PLOT_ERROR, PLOT_ERROR_NO_GNUPLOT) ? CLI_EXIT_OK : CLI_EXIT_RUNTIME;
 }
 
 int swp_main(int argc, char **argv) {
@@ -1170,26 +1169,26 @@ int swp_main(int argc, char **argv) {
   g_autoptr(GError) err = NULL;
   if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
     fprintf(stderr, "nestsim: %s\n", err->message);
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   if (argc != 2) {
     g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
     fprintf(stderr, "nestsim: sweep takes one sweep file (or --collect DIR)\n\n%s", help);
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   if (collect_only) {
     g_autoptr(swp_sweep) s = load_from_dir(argv[1], &err);
     if (!s || !collect(s, argv[1], &err)) return fail(err);
     fprintf(stderr, "sweep: wrote %s/sweep.csv\n", argv[1]);
-    return plot ? draw(argv[1]) : EXIT_OK;
+    return plot ? draw(argv[1]) : CLI_EXIT_OK;
   }
   if (jobs < 0 || per_task < 1) {
     fprintf(stderr, "nestsim: -j and --per-task take a number >= 1\n");
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   if (emit && strcmp(emit, "slurm") && strcmp(emit, "parallel")) {
     fprintf(stderr, "nestsim: --emit: expected slurm or parallel, got \"%s\"\n", emit);
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   g_autoptr(swp_sweep) s = swp_load(argv[1], &err);
   if (!s) return fail(err);
@@ -1202,7 +1201,7 @@ int swp_main(int argc, char **argv) {
   if (points && !parse_range(points, swp_n_runs(s), &a, &b)) {
     fprintf(stderr, "nestsim: --points: expected A-B with A <= B < %u (the runs of %s), got \"%s\"\n",
             swp_n_runs(s), argv[1], points);
-    return EXIT_USAGE;
+    return CLI_EXIT_USAGE;
   }
   if (!check_first_point(s, &err)) return fail(err);
   /* A Slurm task resumes by nature (a requeued task redoes only what is missing), and the
@@ -1211,7 +1210,7 @@ int swp_main(int argc, char **argv) {
   if (emit) {
     gboolean ok = !strcmp(emit, "slurm") ? emit_slurm(s, bin, dir, (guint)per_task, &err)
                                          : emit_parallel(s, bin, dir, &err);
-    return ok ? EXIT_OK : fail(err);
+    return ok ? CLI_EXIT_OK : fail(err);
   }
   runner rn = {
       .s = s, .bin = bin, .dir = dir,
@@ -1233,14 +1232,14 @@ int swp_main(int argc, char **argv) {
     fprintf(stderr, "sweep: %u of %u points failed (listed in %s); fix the cause and rerun "
             "with --resume\n", rn.failures->len, rn.total, failed_txt);
     if (!points && !write_text(dir, "failed.txt", report, &err)) return fail(err);
-    return EXIT_RUNTIME;
+    return CLI_EXIT_RUNTIME;
   }
-  if (points) return EXIT_OK;
+  if (points) return CLI_EXIT_OK;
   if (g_unlink(failed_txt) != 0 && errno != ENOENT) {
     fprintf(stderr, "nestsim: cannot remove %s: %s\n", failed_txt, g_strerror(errno));
-    return EXIT_RUNTIME;
+    return CLI_EXIT_RUNTIME;
   }
   if (!collect(s, dir, &err)) return fail(err);
   fprintf(stderr, "sweep: wrote %s/sweep.csv\n", dir);
-  return plot ? draw(dir) : EXIT_OK;
+  return plot ? draw(dir) : CLI_EXIT_OK;
 }
