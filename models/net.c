@@ -2313,14 +2313,14 @@ static void flood_traffic(check_ctx *c) {
   g_ptr_array_unref(f.ports);
 }
 
-static void check_collect(const topo_scenario *scn, check_ctx *c, bool floods) {
+static void check_collect(const topo_scenario *scn, check_ctx *c) {
   *c = (check_ctx){
       .scn = scn,
       .by_pg = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, chk_pg_free),
       .pgs = g_ptr_array_new(),
   };
   topo_foreach_vm(scn, check_vm, c);
-  if (floods) flood_traffic(c);
+  flood_traffic(c);
 }
 
 static void check_clear(check_ctx *c) {
@@ -2333,44 +2333,6 @@ static char *quoted_list(const GPtrArray *names) {
   for (guint j = 0; j < names->len; j++)
     g_string_append_printf(list, "%s'%s'", j ? ", " : "", (const char *)g_ptr_array_index(names, j));
   return g_string_free(list, FALSE);
-}
-
-void net_check(const topo_scenario *scn, GPtrArray *warnings) {
-  check_ctx c;
-  check_collect(scn, &c, false);
-  for (guint i = 0; i < c.pgs->len; i++) {
-    const chk_pg *r = g_ptr_array_index(c.pgs, i);
-    const topo_portgroup *pg = r->pg;
-    if (r->forged)
-      g_ptr_array_add(warnings,
-                      g_strdup_printf("%s: portgroup '%s': rejects forged transmits, but nested "
-                                      "hypervisor '%s' sends its VMs' frames through it (vNIC "
-                                      "'%s', uplink of '%s'), so they are dropped; set "
-                                      "forged_transmits = \"accept\"",
-                                      where_of(pg->where), pg->name, r->first_vm->name,
-                                      r->first_vnic, r->first_sw));
-    if (r->promisc)
-      g_ptr_array_add(warnings,
-                      g_strdup_printf("%s: portgroup '%s': is not promiscuous, so frames for the "
-                                      "VMs of nested hypervisor '%s' never reach its vNIC '%s' "
-                                      "(uplink of '%s'); set promiscuous = \"accept\" with one "
-                                      "port group per nested host, or put the nested hosts on "
-                                      "a distributed switch with mac_learning",
-                                      where_of(pg->where), pg->name, r->first_vm->name,
-                                      r->first_vnic, r->first_sw));
-  }
-  for (guint i = 0; i < c.pgs->len; i++) {
-    const chk_pg *r = g_ptr_array_index(c.pgs, i);
-    if (r->nested->len < 2) continue;
-    g_autofree char *list = quoted_list(r->nested);
-    g_ptr_array_add(warnings,
-                    g_strdup_printf("%s: portgroup '%s': promiscuous and shared by %u nested "
-                                    "hypervisors (%s): every frame on it is copied to all of "
-                                    "them; give each nested host its own vSwitch and NIC (the "
-                                    "seed's design) or use a distributed switch with mac_learning",
-                                    where_of(r->pg->where), r->pg->name, r->nested->len, list));
-  }
-  check_clear(&c);
 }
 
 void net_finding_free(gpointer p) {
@@ -2409,7 +2371,7 @@ static void first_on(topo_vm *vm, void *user) {
 
 void net_check_findings(const topo_scenario *scn, GPtrArray *findings) {
   check_ctx c;
-  check_collect(scn, &c, true);
+  check_collect(scn, &c);
   for (guint i = 0; i < c.pgs->len; i++) {
     const chk_pg *r = g_ptr_array_index(c.pgs, i);
     const topo_portgroup *pg = r->pg;

@@ -201,14 +201,7 @@ gboolean net_mac_parse(const char *text, uint64_t *out);
 
 /* ---- nestsim check -------------------------------------------------------------------- */
 
-/* Appends (transfer full char*) one warning per port group that carries nested traffic — a
- * vNIC on it is an uplink of a switch of the nested hypervisor it belongs to — and rejects
- * forged transmits, or is neither promiscuous nor on a MAC-learning switch; and one per port
- * group shared by the uplinks of several nested hypervisors with promiscuous mode on (every
- * frame is flooded to all of them). Each names the port group's file:line and the fix. */
-void net_check(const topo_scenario *scn, GPtrArray *warnings);
-
-/* The same as verdicts, for `nestsim check` (src/review.h): one net_finding per port group
+/* The network's verdicts for `nestsim check` (src/review.h): one net_finding per port group
  * that carries nested traffic or that receives flooded copies of the declared traffic
  * (`traffic`, `rr`; noise is broadcast, not flooding) on promiscuous ports that do not want
  * them. Does not fit: its policy drops nested traffic. Tight: it floods (flood_fps > 0), or is

@@ -243,7 +243,7 @@ static void test_memory_churn_without_balloon(void) {
 /* scenarios/nested-lab.lua: 2 + 1 + 4 x 4 = 19 vCPUs on 1 socket x 8 cores x 2 threads = 16
  * CPUs (1.19:1). Each nested host runs four one-vCPU VMs on four vCPUs: N <= c, nobody waits
  * there (0.0%), whatever their overhead. The memory, storage and network verdicts follow from
- * the numbers mem_check and net_check state (tests/test-mem.c and test-net.c derive those):
+ * the numbers mem_check and net_check_findings state (tests/test-mem.c and test-net.c derive those):
  * 75.6 GB touched of the 123.9 GB free for guests on esx01; each trunk port group has one
  * promiscuous port, the nested host's vDS uplink, which leads to the destination, so no copy
  * is unwanted. 5 hypervisors x 4 resources + 1 more datastore = 21 verdicts, all fit. With six
