@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -328,28 +327,10 @@ static char *log_path(const fit_ctx *c, const fit_run *r) {
   return g_build_filename(c->dir, "logs", name, NULL);
 }
 
-/* In the worker, before exec: die with fit (as sweep.c's workers do), so that a fit killed
- * alone leaves no run behind writing into its folder. */
-static void die_with_parent(gpointer parent) {
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid() != (pid_t)GPOINTER_TO_INT(parent)) _exit(127);
-}
-
 static gboolean spawn_run(const fit_ctx *c, const fit_run *r, GPid *pid, GError **error) {
   g_auto(GStrv) argv = run_argv(c, r);
   g_autofree char *log = log_path(c, r);
-  int fd = g_open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot write %s: %s", log,
-                g_strerror(errno));
-    return FALSE;
-  }
-  gboolean ok = g_spawn_async_with_pipes_and_fds(
-      NULL, (const char *const *)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
-      die_with_parent, GINT_TO_POINTER(getpid()), -1, -1, fd, NULL, NULL, 0, pid, NULL, NULL, NULL,
-      error);
-  close(fd);
-  return ok;
+  return cli_spawn_worker((const char *const *)argv, log, pid, error);
 }
 
 /* Reads a finished run's summary.json into r->vals. Returns CLI_EXIT_OK, or the exit status after

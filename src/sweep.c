@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -850,30 +849,13 @@ static char *log_path(const runner *rn, guint run) {
   return g_build_filename(rn->dir, "logs", name, NULL);
 }
 
-/* In the worker, before exec: die with the sweep. A sweep killed alone (SIGKILL of its PID
- * only) would otherwise leave its workers running, and a --resume started meanwhile would run
- * their points a second time, concurrently. If the sweep is already gone, stop here. */
-static void die_with_parent(gpointer parent) {
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid() != (pid_t)GPOINTER_TO_INT(parent)) _exit(127);
-}
-
 static gboolean spawn_run(runner *rn, guint run, GError **error) {
   g_auto(GStrv) argv = run_argv(rn->s, rn->bin, rn->dir, run);
   g_autofree char *log = log_path(rn, run);
-  int fd = g_open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    g_set_error(error, SWP_ERROR, SWP_ERROR_RUN, "cannot write %s: %s", log, g_strerror(errno));
-    return FALSE;
-  }
   GPid pid = 0;
-  gboolean ok = g_spawn_async_with_pipes_and_fds(
-      NULL, (const char *const *)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
-      die_with_parent, GINT_TO_POINTER(getpid()), -1, -1, fd, NULL, NULL, 0, &pid, NULL, NULL,
-      NULL, error);
-  close(fd);
-  if (ok) g_hash_table_insert(rn->running, GINT_TO_POINTER(pid), GUINT_TO_POINTER(run + 1));
-  return ok;
+  if (!cli_spawn_worker((const char *const *)argv, log, &pid, error)) return FALSE;
+  g_hash_table_insert(rn->running, GINT_TO_POINTER(pid), GUINT_TO_POINTER(run + 1));
+  return TRUE;
 }
 
 static void progress(runner *rn, guint run, gboolean ok) {
